@@ -1,0 +1,71 @@
+// The network behind an interface: production uses libcurl (curl_http.h),
+// unit tests inject a fake. One HttpClient is used by one thread at a time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace c42 {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive header lookup; the first match wins.
+std::optional<std::string> find_header(const HttpHeaders& headers, const std::string& name);
+void set_header(HttpHeaders& headers, const std::string& name, const std::string& value);
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url; // absolute, already percent-encoded
+  HttpHeaders headers;
+  std::string body;
+  long timeout_ms = 60000;
+  long connect_timeout_ms = 10000;
+};
+
+struct HttpResponse {
+  long status = 0;
+  HttpHeaders headers;
+  std::string body; // empty when the body went to a BodySink
+  std::optional<std::string> header(const std::string& name) const {
+    return find_header(headers, name);
+  }
+};
+
+// Streaming receipt of a response body. on_headers runs once the status line
+// and headers are in; returning false aborts the transfer (e.g. an object
+// older than the cutoff). on_data returning false aborts too. Bodies of
+// non-2xx responses are never streamed: they are collected in
+// HttpResponse::body for the error message.
+struct BodySink {
+  std::function<bool(const HttpResponse& head)> on_headers;
+  std::function<bool(const char* data, size_t size)> on_data;
+};
+
+// The error kinds a caller decides retries on. A transport error (no HTTP
+// status) is always worth retrying; an aborted transfer never is.
+enum class TransportError { kNone, kNetwork, kTimeout, kAborted };
+
+struct HttpFailure {
+  TransportError kind = TransportError::kNone;
+  std::string message;
+};
+
+class HttpClient {
+public:
+  virtual ~HttpClient() = default;
+  // Returns the response for any HTTP status; an Error only when no complete
+  // response arrived. last_failure() then tells why.
+  virtual Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink = nullptr) = 0;
+  virtual TransportError last_failure() const { return TransportError::kNetwork; }
+};
+
+// Makes a client per worker thread.
+using HttpClientFactory = std::function<std::unique_ptr<HttpClient>()>;
+
+} // namespace c42
