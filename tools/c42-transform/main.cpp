@@ -1,1 +1,72 @@
-int main(){return 0;}
+// c42-transform: source records in, Log Analytics rows out. The work is in
+// common/transform.*; this file is the command-line edge.
+#include "common/transform.h"
+#include "tools/shared/tool_support.h"
+
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+  using namespace c42;
+  tool::init("c42-transform");
+
+  CLI::App app{
+      "Reads the c42-stream(7) records s3-fetch writes on standard input and writes one Log "
+      "Analytics row per record on standard output: Bucket_Name, Key, Actual_Time and Raw_Data, "
+      "the original line byte for byte. A line that is not valid UTF-8 also gets "
+      "Raw_Data_Base64 with its exact bytes. A line too long for one field is split into rows "
+      "sharing a Record_Id, numbered by Part_Number from 1 to Part_Count; joining their Raw_Data "
+      "in that order gives the line back. Control lines pass through unchanged and in order. A "
+      "line that is neither a control line nor a source record stops the run with exit status "
+      "3.",
+      "c42-transform"};
+  TransformConfig config;
+  size_t max_line_bytes = 64u << 20;
+  app.add_option("--max-field-bytes", config.max_field_bytes,
+                 "Longest Raw_Data or Raw_Data_Base64 value to write, in bytes after JSON "
+                 "decoding; a longer line is split into parts that each fit. Log Analytics "
+                 "truncates longer values silently: 32 KB for the Data Collector API, 64 KB for "
+                 "the Logs Ingestion API.")
+      ->check(CLI::Range(kMinMaxFieldBytes, kMaxMaxFieldBytes))
+      ->capture_default_str();
+  app.add_option("--time-field", config.time_field,
+                 "Name of a top-level string member of the original line to copy into an "
+                 "Event_Time field, for use with la-post --time-generated-field Event_Time. When "
+                 "the line is not a JSON object or lacks a non-empty string member of that name, "
+                 "Event_Time is the record's Actual_Time, or the current time when that is empty; "
+                 "the first such record is reported on standard error. Without this option no "
+                 "Event_Time is written.")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            return value.empty() ? std::string("must not be empty") : std::string();
+          },
+          ""))
+      ->type_name("NAME");
+  app.add_option("--max-line-bytes", max_line_bytes,
+                 "Longest input line accepted, in bytes; a longer line stops the run with exit "
+                 "status 3 so that memory stays bounded.")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->capture_default_str();
+  int status = tool::parse(app, argc, argv);
+  if (status >= 0) return status;
+
+  SystemClock clock;
+  LineReader in(STDIN_FILENO, max_line_bytes);
+  LineWriter out(STDOUT_FILENO);
+  TransformStats stats;
+  TransformOutcome outcome = run_transform(
+      config, clock, in, out, [](const std::string& message) { tool::warning(message); }, &stats);
+  if (stats.time_fallbacks > 1)
+    tool::warning("Event_Time fell back for " + std::to_string(stats.time_fallbacks) + " of " +
+                  std::to_string(stats.records) + " records");
+  switch (outcome.kind) {
+  case TransformOutcome::kOk:
+    return kExitOk;
+  case TransformOutcome::kBadInput:
+    tool::error(outcome.error);
+    return kExitBadInput;
+  case TransformOutcome::kOutputFailed:
+    tool::error(outcome.error);
+    return kExitOutput;
+  }
+  return kExitOk;
+}

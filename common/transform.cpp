@@ -1,0 +1,268 @@
+#include "common/transform.h"
+
+#include "common/crypto.h"
+#include "common/json_text.h"
+#include "common/json_value.h"
+#include "common/time_format.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace c42 {
+
+namespace {
+
+// Must step exactly as append_json_string does (json_text.cpp): then every
+// cut lies between the units it replaces or keeps, and the parts' Raw_Data
+// joined equal the unsplit Raw_Data even for invalid UTF-8. Returns the
+// length of the valid sequence at s[i], or 0 when s[i] starts none.
+size_t utf8_unit(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t need;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + need >= s.size()) return 0;
+  for (size_t k = 1; k <= need; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xBF)) return 0;
+  }
+  return need + 1;
+}
+
+size_t base64_length(size_t bytes) {
+  return (bytes + 2) / 3 * 4;
+}
+
+// Part boundaries (end offsets) such that each part's decoded Raw_Data holds
+// at most max_value bytes (an invalid byte decodes to the 3-byte U+FFFD) and
+// its raw bytes at most max_raw.
+std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t max_raw) {
+  std::vector<size_t> ends;
+  size_t start = 0, value = 0;
+  for (size_t i = 0; i < line.size();) {
+    size_t n = utf8_unit(line, i);
+    size_t value_n = n == 0 ? 3 : n;
+    if (n == 0) n = 1;
+    if (i > start && (value + value_n > max_value || i + n - start > max_raw)) {
+      ends.push_back(i);
+      start = i;
+      value = 0;
+    }
+    value += value_n;
+    i += n;
+  }
+  ends.push_back(line.size());
+  return ends;
+}
+
+// Bytes of the decoded Raw_Data for a line that is not valid UTF-8.
+size_t replaced_length(std::string_view line) {
+  size_t length = 0;
+  for (size_t i = 0; i < line.size();) {
+    size_t n = utf8_unit(line, i);
+    length += n == 0 ? 3 : n;
+    i += n == 0 ? 1 : n;
+  }
+  return length;
+}
+
+void append_base64_member(std::string& out, std::string_view bytes) {
+  out += ",\"Raw_Data_Base64\":\"";
+  out += base64_encode(bytes);
+  out += '"';
+}
+
+} // namespace
+
+std::string transform_record_id(std::string_view bucket, std::string_view key, uint64_t index) {
+  std::string input;
+  input.reserve(bucket.size() + key.size() + 22);
+  input.append(bucket);
+  input.push_back('\0');
+  input.append(key);
+  input.push_back('\0');
+  input += std::to_string(index);
+  return sha256_hex(input).substr(0, 32);
+}
+
+Transformer::Transformer(TransformConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock) {
+  // Below this a part could not hold even one character's base64, and a tiny
+  // limit would only multiply rows; the CLI enforces the same bound.
+  config_.max_field_bytes = std::max(config_.max_field_bytes, kMinMaxFieldBytes);
+}
+
+std::string Transformer::event_time(const SourceRecord& record) {
+  auto object = parse_json_object(record.line);
+  if (object.ok()) {
+    std::string value = string_member(*object, config_.time_field.c_str());
+    // An empty time is no time: Log Analytics would reject or misplace it.
+    if (!value.empty()) return value;
+  }
+  ++stats_.time_fallbacks;
+  if (!record.event_time.empty()) return record.event_time;
+  return format_iso8601(clock_.now());
+}
+
+void Transformer::transform(const SourceRecord& record, std::string& out) {
+  ++stats_.records;
+  const size_t max = config_.max_field_bytes;
+  std::string prefix = "{\"Bucket_Name\":";
+  append_json_string(prefix, record.bucket);
+  prefix += ",\"Key\":";
+  append_json_string(prefix, record.key);
+  prefix += ",\"Actual_Time\":";
+  append_json_string(prefix, record.event_time);
+  if (!config_.time_field.empty()) {
+    prefix += ",\"Event_Time\":";
+    append_json_string(prefix, event_time(record));
+  }
+
+  const std::string_view line = record.line;
+  const size_t mark = out.size();
+  bool valid = true;
+  // Fast path: a valid line is written in one pass; its decoded size is its
+  // byte size, so only an invalid line needs measuring after the fact.
+  if (line.size() <= max) {
+    out += prefix;
+    out += ",\"Raw_Data\":";
+    valid = append_json_string(out, line);
+    if (valid) {
+      out += "}\n";
+      ++stats_.rows;
+      return;
+    }
+    if (replaced_length(line) <= max && base64_length(line.size()) <= max) {
+      append_base64_member(out, line);
+      out += "}\n";
+      ++stats_.rows;
+      ++stats_.invalid_utf8;
+      return;
+    }
+    out.resize(mark);
+  } else {
+    valid = is_valid_utf8(line);
+  }
+  if (!valid) ++stats_.invalid_utf8;
+  append_parts(record, prefix, valid, out);
+}
+
+void Transformer::append_parts(const SourceRecord& record, const std::string& prefix,
+                               bool valid_utf8, std::string& out) {
+  const size_t max = config_.max_field_bytes;
+  const std::string_view line = record.line;
+  // Raw bytes per part such that their base64 fits too.
+  const size_t max_raw = valid_utf8 ? max : max / 4 * 3;
+  std::vector<size_t> ends = cut_points(line, max, max_raw);
+  const std::string id = transform_record_id(record.bucket, record.key, record.index);
+  const std::string count = std::to_string(ends.size());
+  size_t start = 0;
+  for (size_t part = 0; part < ends.size(); ++part) {
+    std::string_view bytes = line.substr(start, ends[part] - start);
+    out += prefix;
+    out += ",\"Record_Id\":\"";
+    out += id;
+    out += "\",\"Part_Number\":";
+    out += std::to_string(part + 1);
+    out += ",\"Part_Count\":";
+    out += count;
+    out += ",\"Raw_Data\":";
+    append_json_string(out, bytes);
+    // Every part of an invalid line carries it, so readers need not check
+    // which parts happen to be valid on their own.
+    if (!valid_utf8) append_base64_member(out, bytes);
+    out += "}\n";
+    start = ends[part];
+  }
+  stats_.rows += ends.size();
+  if (ends.size() > 1) ++stats_.split_records;
+}
+
+TransformOutcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
+                               LineWriter& out, const std::function<void(const std::string&)>& warn,
+                               TransformStats* stats) {
+  Transformer transformer(config, clock);
+  TransformOutcome outcome;
+  uint64_t control_lines = 0;
+  bool warned_time = false;
+  std::string rows;
+  std::string_view line;
+  auto bad_input = [&](const std::string& message) {
+    outcome.kind = TransformOutcome::kBadInput;
+    outcome.error = "line " + std::to_string(in.line_number()) + ": " + message;
+  };
+  for (;;) {
+    auto more = in.next(&line);
+    if (!more.ok()) {
+      // Already names the line ("input line N is longer than …").
+      outcome.kind = TransformOutcome::kBadInput;
+      outcome.error = more.error().message;
+      break;
+    }
+    if (!*more) break;
+    Status written;
+    if (is_control_line(line)) {
+      // Not ours to check; flushed at once because a downstream sink may be
+      // waiting for an end line to finish a message while input is idle.
+      ++control_lines;
+      written = out.write_line(line, true);
+    } else {
+      auto value = parse_json_object(line);
+      if (!value.ok()) {
+        bad_input(value.error().message);
+        break;
+      }
+      auto record = source_record_from_json(*value);
+      if (!record.ok()) {
+        bad_input(record.error().message);
+        break;
+      }
+      const uint64_t fallbacks = transformer.stats().time_fallbacks;
+      rows.clear();
+      transformer.transform(*record, rows);
+      if (!warned_time && transformer.stats().time_fallbacks > fallbacks && warn) {
+        warned_time = true;
+        warn("line " + std::to_string(in.line_number()) +
+             ": the original line is not a JSON object with a non-empty string member '" +
+             config.time_field +
+             "'; Event_Time falls back to Actual_Time or the current time (later records are "
+             "counted, not reported)");
+      }
+      written = out.write_lines(rows);
+    }
+    if (!written.ok()) {
+      outcome.kind = TransformOutcome::kOutputFailed;
+      outcome.error = written.error().message;
+      break;
+    }
+  }
+  if (outcome.kind != TransformOutcome::kOutputFailed) {
+    Status flushed = out.flush();
+    if (!flushed.ok()) {
+      // The output is incomplete whatever else went wrong; that matters more.
+      outcome.kind = TransformOutcome::kOutputFailed;
+      outcome.error = flushed.error().message;
+    }
+  }
+  if (stats != nullptr) {
+    *stats = transformer.stats();
+    stats->control_lines = control_lines;
+  }
+  return outcome;
+}
+
+} // namespace c42

@@ -1,0 +1,125 @@
+// The core of c42-transform: turns s3-fetch source records into the rows
+// Log Analytics stores, passing c42-stream(7) control lines through in order.
+//
+// Output row (members in this order; optional ones only when they apply):
+//   {"Bucket_Name":…,"Key":…,"Actual_Time":…[,"Event_Time":…]
+//    [,"Record_Id":…,"Part_Number":N,"Part_Count":M]
+//    ,"Raw_Data":…[,"Raw_Data_Base64":…]}
+// Raw_Data decodes to the original line byte for byte. A line that is not
+// valid UTF-8 cannot be a JSON string as is: Raw_Data then holds it with
+// U+FFFD replacements and Raw_Data_Base64 the exact bytes.
+//
+// Split records. Azure truncates long field values silently (Data Collector
+// API: 32 KB, Logs Ingestion API: 64 KB), which would cut events in half
+// without anyone noticing. A line whose Raw_Data (or Raw_Data_Base64) would
+// exceed max_field_bytes is therefore written as several rows sharing a
+// Record_Id, numbered by Part_Number from 1 to Part_Count. Cuts fall between
+// UTF-8 characters of the raw line, never inside one, and every part is
+// escaped on its own, so each part is a valid string and joining the parts'
+// Raw_Data in order gives the line back (for non-UTF-8 lines, joining the
+// decoded Raw_Data_Base64 does). Record_Id depends only on bucket, key and
+// line index, so a redelivered object yields the same ids and its duplicate
+// parts can be dropped when joining.
+//
+// Joining the parts back in KQL (Data Collector API table; columns carry the
+// type suffixes _s and _d it adds, and exist only once some row had them:
+// use column_ifexists() in saved queries that must run before that):
+//
+//   Code42Logs_CL
+//   | where isnotempty(Record_Id_s)
+//   // A redelivered object repeats parts; keep one per (Record_Id, Part_Number).
+//   | summarize arg_max(TimeGenerated, Raw_Data_s, Part_Count_d, Bucket_Name_s, Key_s)
+//       by Record_Id_s, Part_Number = toint(Part_Number_d)
+//   | summarize Parts = make_list(bag_pack("n", Part_Number, "data", Raw_Data_s)),
+//       Received = count(), Part_Count = take_any(Part_Count_d),
+//       Bucket_Name = take_any(Bucket_Name_s), Key = take_any(Key_s),
+//       TimeGenerated = max(TimeGenerated)
+//       by Record_Id_s
+//   | where Received == toint(Part_Count) // a part still missing: not whole yet
+//   // make_list order is undefined, so sort each record's parts explicitly.
+//   | mv-apply Part = Parts on (
+//       order by toint(Part.n) asc
+//       | summarize Pieces = make_list(tostring(Part.data))
+//       | project Raw_Data = strcat_array(Pieces, "")
+//     )
+//   | project TimeGenerated, Record_Id_s, Bucket_Name, Key, Raw_Data
+//
+// Kusto caps a string value at 1 MB by default, so lines beyond that cannot
+// be reassembled inside a query; read their parts instead.
+#pragma once
+
+#include "common/clock.h"
+#include "common/line_io.h"
+#include "common/source_record.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace c42 {
+
+inline constexpr size_t kDefaultMaxFieldBytes = 32000;
+inline constexpr size_t kMinMaxFieldBytes = 1024;
+inline constexpr size_t kMaxMaxFieldBytes = 1u << 20;
+
+struct TransformConfig {
+  // Longest Raw_Data / Raw_Data_Base64 value, in bytes after JSON decoding.
+  // Values below kMinMaxFieldBytes are raised to it.
+  size_t max_field_bytes = kDefaultMaxFieldBytes;
+  // Top-level string member of the original line copied to Event_Time;
+  // empty: no Event_Time.
+  std::string time_field;
+};
+
+struct TransformStats {
+  uint64_t records = 0;        // source records read
+  uint64_t rows = 0;           // rows written (each part counts)
+  uint64_t split_records = 0;  // records written as several parts
+  uint64_t invalid_utf8 = 0;   // records whose line was not valid UTF-8
+  uint64_t time_fallbacks = 0; // Event_Time not taken from time_field
+  uint64_t control_lines = 0;
+};
+
+// First 32 hex digits of sha256(bucket '\0' key '\0' decimal index).
+std::string transform_record_id(std::string_view bucket, std::string_view key, uint64_t index);
+
+class Transformer {
+public:
+  Transformer(TransformConfig config, const Clock& clock);
+
+  // Appends the record's row(s), each ending in '\n'. Any SourceRecord can
+  // be written, so there is no failure to report.
+  void transform(const SourceRecord& record, std::string& out);
+  const TransformStats& stats() const { return stats_; }
+
+private:
+  std::string event_time(const SourceRecord& record);
+  void append_parts(const SourceRecord& record, const std::string& prefix, bool valid_utf8,
+                    std::string& out);
+
+  TransformConfig config_;
+  const Clock& clock_;
+  TransformStats stats_;
+};
+
+struct TransformOutcome {
+  enum Kind { kOk, kBadInput, kOutputFailed };
+  Kind kind = kOk;
+  // One clause: "line N: …" for bad input, the write error for output.
+  std::string error;
+};
+
+// Reads stream lines until end of input. A line that is neither a control
+// line nor a source record (not JSON, or lacking bucket/key/line) stops the
+// run as bad input: guessing at a record would put rows with wrong or missing
+// provenance into the workspace, and stopping leaves the message unacked so
+// it is retried or dead-lettered. Everything written before it is flushed.
+// `warn` (may be empty) hears about the first record whose Event_Time had to
+// fall back, so a misspelt time field shows up before the end of a long run.
+TransformOutcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
+                               LineWriter& out, const std::function<void(const std::string&)>& warn,
+                               TransformStats* stats);
+
+} // namespace c42

@@ -1,0 +1,486 @@
+#include "common/crypto.h"
+#include "common/json_text.h"
+#include "common/json_value.h"
+#include "common/source_record.h"
+#include "common/transform.h"
+
+#include <cstdio>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace c42 {
+namespace {
+
+const TimePoint kNow = TimePoint(std::chrono::seconds(1440938160)); // 2015-08-30T12:36:00Z
+
+SourceRecord make_record(std::string line, std::string event_time = "2024-01-02T03:04:05Z",
+                         uint64_t index = 7) {
+  SourceRecord r;
+  r.bucket = "code42-bucket";
+  r.key = "exports/2024/01/02/events.json.gz";
+  r.event_time = std::move(event_time);
+  r.index = index;
+  r.line = std::move(line);
+  return r;
+}
+
+std::string transform_one(const SourceRecord& record, TransformConfig config = {}) {
+  FixedClock clock(kNow);
+  Transformer t(std::move(config), clock);
+  std::string out;
+  t.transform(record, out);
+  return out;
+}
+
+// Splits '\n'-terminated output into parsed rows; fails the test on any
+// line that is not a JSON object.
+std::vector<Json::Value> parse_rows(const std::string& out) {
+  std::vector<Json::Value> rows;
+  EXPECT_TRUE(out.empty() || out.back() == '\n') << "output must end with a newline";
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t end = out.find('\n', start);
+    if (end == std::string::npos) end = out.size();
+    auto row = parse_json_object(std::string_view(out).substr(start, end - start));
+    EXPECT_TRUE(row.ok()) << (row.ok() ? "" : row.error().message);
+    if (row.ok()) rows.push_back(*row);
+    start = end + 1;
+  }
+  return rows;
+}
+
+std::string decode_base64(const Json::Value& v) {
+  auto bytes = base64_decode(v.asString());
+  EXPECT_TRUE(bytes.ok());
+  return bytes.ok() ? *bytes : std::string();
+}
+
+std::string expected_id(const SourceRecord& r) {
+  std::string input =
+      r.bucket + std::string(1, '\0') + r.key + std::string(1, '\0') + std::to_string(r.index);
+  return sha256_hex(input).substr(0, 32);
+}
+
+TEST(TransformRecord, ExactOutputForSimpleRecord) {
+  SourceRecord r = make_record(R"({"eventId":"e1","fileName":"a.txt"})");
+  EXPECT_EQ(transform_one(r),
+            "{\"Bucket_Name\":\"code42-bucket\",\"Key\":\"exports/2024/01/02/events.json.gz\","
+            "\"Actual_Time\":\"2024-01-02T03:04:05Z\","
+            "\"Raw_Data\":\"{\\\"eventId\\\":\\\"e1\\\",\\\"fileName\\\":\\\"a.txt\\\"}\"}\n");
+}
+
+TEST(TransformRecord, RawDataRoundTripsExactBytes) {
+  std::string controls;
+  for (int c = 1; c < 0x20; ++c)
+    controls.push_back(static_cast<char>(c));
+  controls += "\x7f";
+  const std::vector<std::string> lines = {
+      R"({"path":"C:\\Users\\x","q":"say \"hi\""})",
+      "ctl:" + controls + ":end",
+      "sep\xE2\x80\xA8line\xE2\x80\xA9para",
+      std::string("nul\0in\0the\0middle\0", 19),
+      "not json at all {",
+      "\xF0\x9F\x98\x80 \xC3\xA9 \xE2\x82\xAC",
+      "",
+  };
+  for (const std::string& line : lines) {
+    std::string out = transform_one(make_record(line));
+    // One output line per record: nothing inside may break NDJSON framing.
+    EXPECT_EQ(out.find('\n'), out.size() - 1) << line;
+    EXPECT_EQ(out.find("\xE2\x80\xA8"), std::string::npos);
+    EXPECT_EQ(out.find("\xE2\x80\xA9"), std::string::npos);
+    auto rows = parse_rows(out);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["Raw_Data"].asString(), line);
+    EXPECT_EQ(rows[0]["Raw_Data"].asString().size(), line.size());
+    EXPECT_FALSE(rows[0].isMember("Raw_Data_Base64"));
+    EXPECT_FALSE(rows[0].isMember("Record_Id"));
+    EXPECT_FALSE(rows[0].isMember("Event_Time"));
+    EXPECT_EQ(rows[0]["Bucket_Name"].asString(), "code42-bucket");
+    EXPECT_EQ(rows[0]["Key"].asString(), "exports/2024/01/02/events.json.gz");
+    EXPECT_EQ(rows[0]["Actual_Time"].asString(), "2024-01-02T03:04:05Z");
+  }
+}
+
+TEST(TransformRecord, InvalidUtf8CarriesExactBytesInBase64) {
+  const std::string line = "ok \xFF\xFE mid \xC3 end \xE2\x82";
+  std::string out = transform_one(make_record(line));
+  auto rows = parse_rows(out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["Raw_Data"].asString(),
+            "ok \xEF\xBF\xBD\xEF\xBF\xBD mid \xEF\xBF\xBD end \xEF\xBF\xBD\xEF\xBF\xBD");
+  ASSERT_TRUE(rows[0].isMember("Raw_Data_Base64"));
+  EXPECT_EQ(decode_base64(rows[0]["Raw_Data_Base64"]), line);
+  // Raw_Data_Base64 follows Raw_Data.
+  EXPECT_LT(out.find("\"Raw_Data\":"), out.find("\"Raw_Data_Base64\":"));
+}
+
+// A line whose multi-byte characters sit where cuts every `max` bytes would
+// land, with escapes throughout so escaped and raw sizes differ.
+std::string tricky_line(size_t size, size_t max) {
+  // All longer than the 1 or 2 bytes left before a cut when they are placed.
+  const std::string straddlers[] = {"\xF0\x9F\x98\x80", "\xE2\x82\xAC", "\xE2\x80\xA8"};
+  const std::string filler[] = {"ab", "\\\"", "\xC3\xA9", "\t", "cd"};
+  std::string line = "{\"message\":\"";
+  size_t n = 0, f = 0;
+  while (line.size() < size) {
+    size_t next_cut = (line.size() / max + 1) * max;
+    if (next_cut - line.size() <= 2) {
+      line += straddlers[n++ % 3];
+    } else {
+      line += filler[f++ % 5];
+    }
+  }
+  return line + "\"}";
+}
+
+void check_parts(const std::vector<Json::Value>& rows, const SourceRecord& r, size_t max) {
+  ASSERT_GE(rows.size(), 2u);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Json::Value& row = rows[i];
+    EXPECT_EQ(row["Record_Id"].asString(), expected_id(r));
+    EXPECT_EQ(row["Part_Number"].asUInt64(), i + 1);
+    EXPECT_EQ(row["Part_Count"].asUInt64(), rows.size());
+    EXPECT_EQ(row["Bucket_Name"].asString(), r.bucket);
+    EXPECT_EQ(row["Key"].asString(), r.key);
+    EXPECT_EQ(row["Actual_Time"].asString(), r.event_time);
+    std::string part = row["Raw_Data"].asString();
+    EXPECT_FALSE(part.empty());
+    EXPECT_LE(part.size(), max) << "part " << i + 1;
+  }
+}
+
+TEST(TransformSplit, SplitsLongLineAtCharacterBoundaries) {
+  const size_t max = kDefaultMaxFieldBytes;
+  SourceRecord r = make_record(tricky_line(200 * 1024, max));
+  ASSERT_TRUE(is_valid_utf8(r.line));
+  // Naive cuts at multiples of max would split a character.
+  ASSERT_EQ(static_cast<unsigned char>(r.line[max]) & 0xC0, 0x80);
+
+  std::string out = transform_one(r);
+  auto rows = parse_rows(out);
+  check_parts(rows, r, max);
+  EXPECT_GE(rows.size(), (r.line.size() + max - 1) / max);
+  std::string joined;
+  for (const Json::Value& row : rows) {
+    std::string part = row["Raw_Data"].asString();
+    EXPECT_TRUE(is_valid_utf8(part));
+    EXPECT_FALSE(row.isMember("Raw_Data_Base64"));
+    joined += part;
+  }
+  EXPECT_EQ(joined, r.line);
+  // Split rows list the part fields before Raw_Data, after the provenance.
+  size_t first_row_end = out.find('\n');
+  EXPECT_LT(out.find("\"Actual_Time\":"), out.find("\"Record_Id\":"));
+  EXPECT_LT(out.find("\"Part_Count\":"), out.find("\"Raw_Data\":"));
+  EXPECT_LT(out.find("\"Raw_Data\":"), first_row_end);
+}
+
+TEST(TransformSplit, RecordIdIsDeterministicPerObjectLine) {
+  SourceRecord r = make_record(std::string(5000, 'x'));
+  TransformConfig config;
+  config.max_field_bytes = 1024;
+  std::string first = transform_one(r, config);
+  EXPECT_EQ(transform_one(r, config), first); // a redelivery writes the same rows
+  r.index = 8;
+  auto rows = parse_rows(transform_one(r, config));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0]["Record_Id"].asString(), expected_id(r));
+  EXPECT_NE(rows[0]["Record_Id"].asString(), parse_rows(first)[0]["Record_Id"].asString());
+  EXPECT_EQ(rows[0]["Record_Id"].asString().size(), 32u);
+}
+
+TEST(TransformSplit, LimitIsInclusive) {
+  TransformConfig config;
+  config.max_field_bytes = 1024;
+  auto fits = parse_rows(transform_one(make_record(std::string(1024, 'y')), config));
+  ASSERT_EQ(fits.size(), 1u);
+  EXPECT_FALSE(fits[0].isMember("Record_Id"));
+  EXPECT_FALSE(fits[0].isMember("Part_Number"));
+  EXPECT_FALSE(fits[0].isMember("Part_Count"));
+
+  SourceRecord r = make_record(std::string(1025, 'y'));
+  auto split = parse_rows(transform_one(r, config));
+  check_parts(split, r, 1024);
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0]["Raw_Data"].asString() + split[1]["Raw_Data"].asString(), r.line);
+}
+
+TEST(TransformSplit, SmallLimitWithFourByteCharacters) {
+  TransformConfig config;
+  config.max_field_bytes = 1025; // not a multiple of 4: cuts must still fall between characters
+  std::string line;
+  for (int i = 0; i < 3000; ++i)
+    line += "\xF0\x9F\x98\x80";
+  SourceRecord r = make_record(line);
+  auto rows = parse_rows(transform_one(r, config));
+  check_parts(rows, r, 1025);
+  std::string joined;
+  for (const Json::Value& row : rows) {
+    EXPECT_EQ(row["Raw_Data"].asString().size() % 4, 0u);
+    joined += row["Raw_Data"].asString();
+  }
+  EXPECT_EQ(joined, line);
+}
+
+TEST(TransformSplit, InvalidUtf8LineSplitsWithBase64PerPart) {
+  const size_t max = kDefaultMaxFieldBytes;
+  std::string line = tricky_line(200 * 1024, max);
+  for (size_t i = 100; i < line.size(); i += 997)
+    line[i] = '\xFF';
+  line[max / 4 * 3] = '\xFE'; // at the base64-sized cut
+  SourceRecord r = make_record(line);
+  ASSERT_FALSE(is_valid_utf8(r.line));
+
+  auto rows = parse_rows(transform_one(r));
+  check_parts(rows, r, max);
+  std::string joined_bytes, joined_text;
+  for (const Json::Value& row : rows) {
+    ASSERT_TRUE(row.isMember("Raw_Data_Base64"));
+    EXPECT_LE(row["Raw_Data_Base64"].asString().size(), max);
+    joined_bytes += decode_base64(row["Raw_Data_Base64"]);
+    joined_text += row["Raw_Data"].asString();
+  }
+  EXPECT_EQ(joined_bytes, line);
+  // The parts' replacement text joins into the unsplit line's replacement text.
+  std::string whole;
+  EXPECT_FALSE(append_json_string(whole, line));
+  auto whole_text = parse_json("[" + whole + "]");
+  ASSERT_TRUE(whole_text.ok());
+  EXPECT_EQ(joined_text, (*whole_text)[0].asString());
+}
+
+TEST(TransformSplit, InvalidLineSplitsWhenOnlyItsBase64IsTooLong) {
+  std::string line(30000, 'z');
+  line[10] = '\x80';
+  SourceRecord r = make_record(line);
+  auto rows = parse_rows(transform_one(r));
+  check_parts(rows, r, kDefaultMaxFieldBytes);
+  std::string joined;
+  for (const Json::Value& row : rows) {
+    EXPECT_LE(row["Raw_Data_Base64"].asString().size(), kDefaultMaxFieldBytes);
+    joined += decode_base64(row["Raw_Data_Base64"]);
+  }
+  EXPECT_EQ(joined, line);
+}
+
+TEST(TransformTime, CopiesTimeField) {
+  TransformConfig config;
+  config.time_field = "@timestamp";
+  SourceRecord r = make_record(R"({"eventId":"e","@timestamp":"2024-05-06T07:08:09.123Z"})");
+  std::string out = transform_one(r, config);
+  auto rows = parse_rows(out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["Event_Time"].asString(), "2024-05-06T07:08:09.123Z");
+  EXPECT_EQ(rows[0]["Actual_Time"].asString(), "2024-01-02T03:04:05Z");
+  EXPECT_EQ(rows[0]["Raw_Data"].asString(), r.line);
+}
+
+TEST(TransformTime, FallsBackToActualTimeThenClock) {
+  TransformConfig config;
+  config.time_field = "@timestamp";
+  struct Case {
+    std::string line, actual, expected;
+  };
+  const std::vector<Case> cases = {
+      {R"({"eventId":"e"})", "2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"},
+      {R"({"@timestamp":12345})", "2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"},
+      {R"({"@timestamp":""})", "2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"},
+      {R"({"nested":{"@timestamp":"2020-01-01T00:00:00Z"}})", "2024-01-02T03:04:05Z",
+       "2024-01-02T03:04:05Z"},
+      {"not json", "2024-01-02T03:04:05Z", "2024-01-02T03:04:05Z"},
+      {R"(["@timestamp","2020-01-01T00:00:00Z"])", "", "2015-08-30T12:36:00Z"},
+      {"not json", "", "2015-08-30T12:36:00Z"},
+  };
+  for (const Case& c : cases) {
+    FixedClock clock(kNow);
+    Transformer t(config, clock);
+    std::string out;
+    t.transform(make_record(c.line, c.actual), out);
+    auto rows = parse_rows(out);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["Event_Time"].asString(), c.expected) << c.line;
+    EXPECT_EQ(rows[0]["Raw_Data"].asString(), c.line);
+    EXPECT_EQ(t.stats().time_fallbacks, 1u) << c.line;
+  }
+}
+
+TEST(TransformTime, SplitPartsShareEventTime) {
+  TransformConfig config;
+  config.time_field = "ts";
+  config.max_field_bytes = 1024;
+  SourceRecord r =
+      make_record("{\"ts\":\"2023-03-04T05:06:07Z\",\"pad\":\"" + std::string(4000, 'p') + "\"}");
+  auto rows = parse_rows(transform_one(r, config));
+  check_parts(rows, r, 1024);
+  for (const Json::Value& row : rows)
+    EXPECT_EQ(row["Event_Time"].asString(), "2023-03-04T05:06:07Z");
+}
+
+// Runs run_transform over `input` fed through a temporary file.
+struct RunResult {
+  TransformOutcome outcome;
+  std::string output;
+  TransformStats stats;
+  std::vector<std::string> warnings;
+};
+
+RunResult run(const std::string& input, TransformConfig config = {},
+              size_t max_line_bytes = 1u << 20) {
+  RunResult result;
+  FILE* in_file = std::tmpfile();
+  FILE* out_file = std::tmpfile();
+  EXPECT_TRUE(in_file && out_file);
+  if (!in_file || !out_file) return result;
+  EXPECT_EQ(::write(fileno(in_file), input.data(), input.size()),
+            static_cast<ssize_t>(input.size()));
+  ::lseek(fileno(in_file), 0, SEEK_SET);
+  {
+    FixedClock clock(kNow);
+    LineReader in(fileno(in_file), max_line_bytes);
+    LineWriter out(fileno(out_file));
+    result.outcome = run_transform(
+        config, clock, in, out, [&](const std::string& m) { result.warnings.push_back(m); },
+        &result.stats);
+  }
+  ::lseek(fileno(out_file), 0, SEEK_SET);
+  char buffer[65536];
+  ssize_t n;
+  while ((n = ::read(fileno(out_file), buffer, sizeof buffer)) > 0)
+    result.output.append(buffer, static_cast<size_t>(n));
+  std::fclose(in_file);
+  std::fclose(out_file);
+  return result;
+}
+
+std::string source_line(const std::string& line, uint64_t index,
+                        const std::string& key = "k.json") {
+  std::string out;
+  append_source_record(out, source_record_prefix("b", key, "2024-01-02T03:04:05Z"), index, line);
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+TEST(TransformRun, PassesControlLinesThroughInOrder) {
+  const std::string begin1 =
+      R"({"@c42":"begin","queue_url":"q","message_id":"m1","receipt_handle":"r1"})";
+  const std::string end1 = R"({"@c42":"end","ok":true, "records":2,"zzz":[1,2]})";
+  const std::string begin2 = R"(  { "@c42" : "begin", "message_id":"m2"})";
+  const std::string end2 = R"({"@c42":"end","ok":false,"error":"caf\u00e9"})";
+  std::string input = begin1 + "\n" + source_line("{\"n\":1}", 1) + source_line("{\"n\":2}", 2) +
+                      end1 + "\n\n" + begin2 + "\n" + source_line("bad \xFF byte", 1) + end2 + "\n";
+  RunResult r = run(input);
+  ASSERT_EQ(r.outcome.kind, TransformOutcome::kOk) << r.outcome.error;
+  auto lines = split_lines(r.output);
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[0], begin1);
+  EXPECT_EQ(parse_json_object(lines[1])->get("Raw_Data", "").asString(), "{\"n\":1}");
+  EXPECT_EQ(parse_json_object(lines[2])->get("Raw_Data", "").asString(), "{\"n\":2}");
+  EXPECT_EQ(lines[3], end1);
+  EXPECT_EQ(lines[4], begin2);
+  auto invalid = parse_json_object(lines[5]);
+  ASSERT_TRUE(invalid.ok());
+  EXPECT_EQ(decode_base64((*invalid)["Raw_Data_Base64"]), "bad \xFF byte");
+  EXPECT_EQ(lines[6], end2);
+  EXPECT_EQ(r.stats.records, 3u);
+  EXPECT_EQ(r.stats.rows, 3u);
+  EXPECT_EQ(r.stats.control_lines, 4u);
+  EXPECT_EQ(r.stats.invalid_utf8, 1u);
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+TEST(TransformRun, CountsSplitRowsAndWarnsOnceAboutTimeFallback) {
+  TransformConfig config;
+  config.max_field_bytes = 1024;
+  config.time_field = "ts";
+  std::string input = source_line("{\"ts\":\"2020-01-01T00:00:00Z\"}", 1) +
+                      source_line(std::string(3000, 'q'), 2) + source_line("{}", 3);
+  RunResult r = run(input, config);
+  ASSERT_EQ(r.outcome.kind, TransformOutcome::kOk) << r.outcome.error;
+  EXPECT_EQ(r.stats.records, 3u);
+  EXPECT_EQ(r.stats.rows, 5u);
+  EXPECT_EQ(r.stats.split_records, 1u);
+  EXPECT_EQ(r.stats.time_fallbacks, 2u);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].rfind("line 2: ", 0), 0u) << r.warnings[0];
+  EXPECT_NE(r.warnings[0].find("'ts'"), std::string::npos);
+}
+
+TEST(TransformRun, BadInputStopsWithLineNumberAfterFlushing) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"this is not json", "invalid JSON"},
+      {R"(["an","array"])", "expected a JSON object"},
+      {R"({"bucket":"b","key":"k","index":1})", "'line'"},
+      {R"({"key":"k","line":"x"})", "'bucket'"},
+  };
+  for (const auto& [line, why] : bad) {
+    std::string input = R"({"@c42":"begin"})"
+                        "\n" +
+                        source_line("first", 1) + "\n" + line + "\n" + source_line("never", 2);
+    RunResult r = run(input);
+    EXPECT_EQ(r.outcome.kind, TransformOutcome::kBadInput) << line;
+    // Line 3 is blank and still counted, as an editor would.
+    EXPECT_EQ(r.outcome.error.rfind("line 4: ", 0), 0u) << r.outcome.error;
+    EXPECT_NE(r.outcome.error.find(why), std::string::npos) << r.outcome.error;
+    auto lines = split_lines(r.output);
+    ASSERT_EQ(lines.size(), 2u) << line;
+    EXPECT_EQ(parse_json_object(lines[1])->get("Raw_Data", "").asString(), "first");
+  }
+}
+
+// LineReader checks the cap only on a line still unfinished after a read, so
+// the line must outgrow its 64 KiB read size.
+TEST(TransformRun, OverlongInputLineIsBadInput) {
+  std::string input = source_line("short", 1) + source_line(std::string(200000, 'l'), 2);
+  RunResult r = run(input, {}, 2048);
+  EXPECT_EQ(r.outcome.kind, TransformOutcome::kBadInput);
+  EXPECT_NE(r.outcome.error.find("line 2"), std::string::npos) << r.outcome.error;
+  EXPECT_EQ(split_lines(r.output).size(), 1u);
+}
+
+TEST(TransformRun, WriteFailureIsOutputFailed) {
+  int full = ::open("/dev/full", O_WRONLY);
+  if (full < 0) GTEST_SKIP() << "no /dev/full";
+  FILE* in_file = std::tmpfile();
+  ASSERT_NE(in_file, nullptr);
+  std::string input = source_line("x", 1) +
+                      R"({"@c42":"end"})"
+                      "\n" +
+                      source_line("y", 2);
+  ASSERT_EQ(::write(fileno(in_file), input.data(), input.size()),
+            static_cast<ssize_t>(input.size()));
+  ::lseek(fileno(in_file), 0, SEEK_SET);
+  TransformOutcome outcome;
+  {
+    FixedClock clock(kNow);
+    LineReader in(fileno(in_file));
+    LineWriter out(full);
+    outcome = run_transform({}, clock, in, out, nullptr, nullptr);
+  }
+  EXPECT_EQ(outcome.kind, TransformOutcome::kOutputFailed);
+  EXPECT_NE(outcome.error.find("cannot write output"), std::string::npos) << outcome.error;
+  std::fclose(in_file);
+  ::close(full);
+}
+
+TEST(TransformRun, EmptyInputIsOk) {
+  RunResult r = run("");
+  EXPECT_EQ(r.outcome.kind, TransformOutcome::kOk);
+  EXPECT_EQ(r.output, "");
+}
+
+} // namespace
+} // namespace c42
