@@ -159,6 +159,15 @@ Result<TimePoint> parse_iso8601(std::string_view text) {
       t.time_since_epoch() + fraction - std::chrono::minutes(offset_minutes)));
 }
 
+Result<TimePoint> parse_deadline(std::string_view text) {
+  bool all_digits = !text.empty() && text.size() <= 12;
+  for (char c : text) all_digits = all_digits && c >= '0' && c <= '9';
+  if (all_digits) return TimePoint(std::chrono::seconds(std::stoll(std::string(text))));
+  auto t = parse_iso8601(text);
+  if (!t.ok()) return make_error("not a time (ISO 8601 or epoch seconds): '" + std::string(text) + "'");
+  return t;
+}
+
 TimePoint start_of_utc_day(TimePoint t) {
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   long long day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;

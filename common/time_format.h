@@ -24,6 +24,10 @@ Result<TimePoint> parse_http_date(std::string_view text);
 // +hh:mm / -hh:mm (a missing offset means UTC).
 Result<TimePoint> parse_iso8601(std::string_view text);
 
+// A point in time given on a command line: ISO 8601, or whole seconds since
+// the epoch.
+Result<TimePoint> parse_deadline(std::string_view text);
+
 // 00:00:00 UTC of the day containing t.
 TimePoint start_of_utc_day(TimePoint t);
 

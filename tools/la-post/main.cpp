@@ -1,1 +1,116 @@
-int main(){return 0;}
+// la-post: post records to Azure Log Analytics (HTTP Data Collector API) and
+// re-emit each message's end line with ok and delivered set from the result.
+#include <memory>
+
+#include "common/curl_http.h"
+#include "common/environment.h"
+#include "common/la/poster.h"
+#include "tools/shared/tool_support.h"
+
+using namespace c42;
+
+namespace {
+
+struct Config {
+  la::DataCollectorTarget target;
+  std::string shared_key_file;
+  la::PostConfig post;
+  int max_attempts = 6;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  tool::init("la-post");
+  Config config;
+  CLI::App app{"Post the records on standard input to an Azure Log Analytics workspace through "
+               "the HTTP Data Collector API, and write each c42-stream(7) 'end' line with "
+               "'ok' true only when every record of its message was accepted."};
+  app.add_option("--workspace-id", config.target.workspace_id,
+                 "Workspace (customer) ID, a GUID (or LA_WORKSPACE_ID).")
+      ->envname("LA_WORKSPACE_ID")
+      ->required();
+  app.add_option("--shared-key-file", config.shared_key_file,
+                 "File holding the workspace's primary or secondary key. Without it the key "
+                 "is read from LA_SHARED_KEY; it is never taken as a flag value.");
+  app.add_option("--log-type", config.target.log_type,
+                 "Record type: letters, digits and underscores, at most 100; Azure stores it "
+                 "in the table <log-type>_CL (or LA_LOG_TYPE).")
+      ->envname("LA_LOG_TYPE")
+      ->required();
+  app.add_option("--time-generated-field", config.target.time_generated_field,
+                 "Record field whose ISO 8601 value becomes TimeGenerated.");
+  app.add_option("--chunk-records", config.post.chunk_records,
+                 "Most records per request, 1 to 10000.")
+      ->check(CLI::Range(size_t(1), size_t(10000)))
+      ->capture_default_str();
+  app.add_option("--chunk-bytes", config.post.chunk_bytes,
+                 "Most bytes per request body, up to the API's 30 MB limit.")
+      ->check(CLI::Range(size_t(1024), la::kDataCollectorMaxBodyBytes))
+      ->capture_default_str();
+  app.add_option("--in-flight", config.post.in_flight, "Requests sent at once, 1 to 32.")
+      ->check(CLI::Range(1, 32))
+      ->capture_default_str();
+  app.add_option("--max-attempts", config.max_attempts,
+                 "Tries per chunk for 429, 5xx and network errors (with exponential backoff, "
+                 "jitter and Retry-After), 1 to 20.")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  app.add_option("--endpoint", config.target.endpoint,
+                 "Base URL to post to instead of https://<workspace-id>.ods.opinsights.azure.com "
+                 "(or LA_ENDPOINT).")
+      ->envname("LA_ENDPOINT");
+  app.add_option("--resource-id", config.target.resource_id,
+                 "Azure resource ID to associate the data with (x-ms-AzureResourceId).");
+  app.footer("See la-post(1) and c42-stream(7).");
+  if (int status = tool::parse(app, argc, argv); status >= 0) return status;
+
+  ProcessEnvironment env;
+  if (!config.shared_key_file.empty()) {
+    std::string error;
+    config.target.shared_key = tool::read_secret_file(config.shared_key_file, &error);
+    if (!error.empty()) {
+      tool::error("--shared-key-file: " + error);
+      return kExitConfig;
+    }
+  } else if (auto key = env.get("LA_SHARED_KEY")) {
+    config.target.shared_key = *key;
+  } else {
+    tool::error("no shared key: set LA_SHARED_KEY or use --shared-key-file");
+    return kExitConfig;
+  }
+  if (!la::valid_workspace_id(config.target.workspace_id)) {
+    tool::error("--workspace-id must be a GUID");
+    return kExitUsage;
+  }
+  if (!la::valid_log_type(config.target.log_type)) {
+    tool::error("--log-type takes letters, digits and underscores, at most 100");
+    return kExitUsage;
+  }
+
+  SystemClock clock;
+  RetryPolicy retry;
+  retry.max_attempts = config.max_attempts;
+  // Checks the key decodes before any data is read.
+  if (auto probe = la::build_data_collector_request(config.target, "[]", clock.now()); !probe.ok()) {
+    tool::error(probe.error().message);
+    return kExitConfig;
+  }
+  la::ChunkSenderFactory senders = [&config, &clock, retry] {
+    return std::unique_ptr<la::ChunkSender>(std::make_unique<la::DataCollectorSender>(
+        std::make_unique<CurlHttpClient>(), config.target, clock, retry, real_sleeper()));
+  };
+
+  LineWriter out(STDOUT_FILENO);
+  LineReader in(STDIN_FILENO);
+  la::Poster poster(config.post, senders, out,
+                    [](const std::string& message) { tool::error(message); });
+  switch (poster.run(in)) {
+  case la::PostOutcome::kOk: return kExitOk;
+  case la::PostOutcome::kPartial: return kExitPartial;
+  case la::PostOutcome::kBadInput: return kExitBadInput;
+  case la::PostOutcome::kFatal: return kExitService;
+  case la::PostOutcome::kOutputFailed: tool::error("cannot write output"); return kExitOutput;
+  }
+  return kExitOk;
+}

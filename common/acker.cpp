@@ -1,0 +1,189 @@
+#include "common/acker.h"
+
+#include <poll.h>
+
+#include <map>
+#include <vector>
+
+#include "common/json_text.h"
+#include "common/stream.h"
+
+namespace c42 {
+
+namespace {
+
+// How long to wait for more end lines before sending a partial batch: long
+// enough to gather a burst, short enough that deletes are prompt.
+constexpr int kBatchLingerMs = 100;
+
+struct Pending {
+  MessageRef ref;
+};
+
+class Batcher {
+public:
+  Batcher(const AckConfig& config, MessageDeleter& deleter, LineWriter& out,
+          const std::function<void(const std::string&)>& warn, AckStats* stats)
+      : config_(config), deleter_(deleter), out_(out), warn_(warn), stats_(stats) {}
+
+  void add_delete(const MessageRef& ref) { add(deletes_, ref, false); }
+  void add_release(const MessageRef& ref) { add(releases_, ref, true); }
+
+  void flush_all() {
+    for (auto& [queue, list] : deletes_) send(queue, list, false);
+    for (auto& [queue, list] : releases_) send(queue, list, true);
+    deletes_.clear();
+    releases_.clear();
+  }
+  bool empty() const { return deletes_.empty() && releases_.empty(); }
+
+  void result(const MessageRef& ref, const std::string& action, const std::string& reason) {
+    ResultLine line{ref, action, reason};
+    if (!out_.write_line(to_line(line), true).ok()) output_failed = true;
+  }
+
+  bool output_failed = false;
+  bool service_error = false;
+
+private:
+  using Queues = std::map<std::string, std::vector<MessageRef>>;
+
+  void add(Queues& queues, const MessageRef& ref, bool release) {
+    auto& list = queues[ref.queue_url];
+    list.push_back(ref);
+    if (list.size() == static_cast<size_t>(aws::kSqsMaxBatch)) {
+      send(ref.queue_url, list, release);
+      queues.erase(ref.queue_url);
+    }
+  }
+
+  void send(const std::string& queue, const std::vector<MessageRef>& refs, bool release) {
+    if (refs.empty()) return;
+    std::vector<aws::SqsBatchEntry> entries;
+    for (size_t i = 0; i < refs.size(); ++i)
+      entries.push_back(aws::SqsBatchEntry{std::to_string(i), refs[i].receipt_handle, 0});
+    auto reply = release ? deleter_.release_batch(queue, entries)
+                         : deleter_.delete_batch(queue, entries);
+    const std::string done = release ? "released" : "deleted";
+    const std::string failed = release ? "release-failed" : "delete-failed";
+    if (!reply.ok()) {
+      service_error = true;
+      if (warn_) warn_(reply.error().message);
+      for (const MessageRef& ref : refs) {
+        ++stats_->failed;
+        result(ref, failed, reply.error().message);
+      }
+      return;
+    }
+    std::vector<bool> reported(refs.size(), false);
+    for (const std::string& id : reply->succeeded) {
+      size_t i = std::stoul(id);
+      if (i >= refs.size() || reported[i]) continue;
+      reported[i] = true;
+      ++(release ? stats_->released : stats_->deleted);
+      result(refs[i], done, "");
+    }
+    for (const aws::SqsBatchFailure& f : reply->failed) {
+      size_t i = std::stoul(f.id);
+      if (i >= refs.size() || reported[i]) continue;
+      reported[i] = true;
+      ++stats_->failed;
+      std::string reason = f.code + (f.message.empty() ? "" : ": " + f.message);
+      if (warn_) warn_("message " + refs[i].message_id + ": " + failed + ": " + reason);
+      result(refs[i], failed, reason);
+    }
+    // An entry the reply forgot is not known to be deleted.
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (reported[i]) continue;
+      ++stats_->failed;
+      result(refs[i], failed, "no result for this entry in the batch reply");
+    }
+  }
+
+  const AckConfig& config_;
+  MessageDeleter& deleter_;
+  LineWriter& out_;
+  const std::function<void(const std::string&)>& warn_;
+  AckStats* stats_;
+  Queues deletes_;
+  Queues releases_;
+};
+
+bool input_idle(LineReader& in) {
+  if (in.has_buffered_line()) return false;
+  pollfd p{in.fd(), POLLIN, 0};
+  return ::poll(&p, 1, kBatchLingerMs) == 0;
+}
+
+} // namespace
+
+AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
+                   LineWriter& out, const std::function<void(const std::string&)>& warn,
+                   AckStats* stats) {
+  Batcher batcher(config, deleter, out, warn, stats);
+  std::map<std::string, MessageRef> open; // begun, not yet ended
+  bool bad_input = false;
+  std::string_view line;
+  for (;;) {
+    if (!batcher.empty() && input_idle(in)) batcher.flush_all();
+    auto more = in.next(&line);
+    if (!more.ok()) {
+      if (warn) warn(more.error().message);
+      bad_input = true;
+      break;
+    }
+    if (!*more || batcher.output_failed) break;
+    if (!is_control_line(line)) continue; // records are not ours to judge
+    auto value = parse_json_object(line);
+    if (!value.ok()) {
+      if (warn) warn("input line " + std::to_string(in.line_number()) + ": " + value.error().message);
+      bad_input = true;
+      break;
+    }
+    std::string kind = control_kind(*value);
+    if (kind == "begin") {
+      auto begin = begin_from_json(*value);
+      if (begin.ok()) open[begin->ref.queue_url + "\n" + begin->ref.receipt_handle] = begin->ref;
+      continue;
+    }
+    if (kind != "end") {
+      if (kind != "result" && !out.write_line(line, true).ok()) batcher.output_failed = true;
+      continue;
+    }
+    auto end = end_from_json(*value);
+    if (!end.ok()) {
+      if (warn) warn("input line " + std::to_string(in.line_number()) + ": " + end.error().message);
+      bad_input = true;
+      break;
+    }
+    open.erase(end->ref.queue_url + "\n" + end->ref.receipt_handle);
+    if (end->ok && end->delivered >= 0) {
+      batcher.add_delete(end->ref);
+      continue;
+    }
+    std::string reason = !end->ok ? (end->error.empty() ? "not ok" : end->error)
+                                  : "no sink confirmed delivery (is la-post in the pipeline?)";
+    ++stats->kept;
+    if (config.release) {
+      --stats->kept;
+      batcher.add_release(end->ref);
+      if (warn) warn("message " + end->ref.message_id + " released: " + reason);
+    } else {
+      batcher.result(end->ref, "kept", reason);
+    }
+  }
+  batcher.flush_all();
+  // Messages whose end never came: an upstream stage stopped mid-way.
+  for (const auto& [key, ref] : open) {
+    ++stats->kept;
+    batcher.result(ref, "kept", "incomplete: no end line arrived");
+  }
+  if (!out.flush().ok()) batcher.output_failed = true;
+  if (batcher.output_failed) return AckOutcome::kOutputFailed;
+  if (bad_input) return AckOutcome::kBadInput;
+  if (batcher.service_error) return AckOutcome::kServiceError;
+  return stats->kept + stats->failed + stats->released > 0 ? AckOutcome::kPartial
+                                                           : AckOutcome::kOk;
+}
+
+} // namespace c42

@@ -1,0 +1,58 @@
+// The core of sqs-ack: deletes the messages whose `end` line says they were
+// delivered, keeps (or releases) the rest, and writes one `result` line per
+// message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "common/aws/sqs_client.h"
+#include "common/line_io.h"
+
+namespace c42 {
+
+struct AckConfig {
+  bool release = false; // not-ok messages: visibility 0, so they return at once
+};
+
+struct AckStats {
+  uint64_t deleted = 0;
+  uint64_t kept = 0;
+  uint64_t released = 0;
+  uint64_t failed = 0; // delete (or release) calls that failed
+};
+
+enum class AckOutcome { kOk, kPartial, kBadInput, kServiceError, kOutputFailed };
+
+// The batching seam: SqsClient in production.
+class MessageDeleter {
+public:
+  virtual ~MessageDeleter() = default;
+  virtual Result<aws::SqsBatchResult> delete_batch(const std::string& queue_url,
+                                                   const std::vector<aws::SqsBatchEntry>& e) = 0;
+  virtual Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
+                                                    const std::vector<aws::SqsBatchEntry>& e) = 0;
+};
+
+class SqsMessageDeleter final : public MessageDeleter {
+public:
+  explicit SqsMessageDeleter(aws::SqsClient& sqs) : sqs_(sqs) {}
+  Result<aws::SqsBatchResult> delete_batch(const std::string& queue_url,
+                                           const std::vector<aws::SqsBatchEntry>& e) override {
+    return sqs_.delete_batch(queue_url, e);
+  }
+  Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
+                                            const std::vector<aws::SqsBatchEntry>& e) override {
+    return sqs_.change_visibility_batch(queue_url, e);
+  }
+
+private:
+  aws::SqsClient& sqs_;
+};
+
+AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
+                   LineWriter& out, const std::function<void(const std::string&)>& warn,
+                   AckStats* stats);
+
+} // namespace c42

@@ -1,0 +1,100 @@
+#include "common/aws/aws_call.h"
+
+#include "common/json_value.h"
+
+namespace c42::aws {
+
+namespace {
+
+std::string xml_element(const std::string& body, const std::string& name) {
+  size_t open = body.find("<" + name + ">");
+  if (open == std::string::npos) return "";
+  open += name.size() + 2;
+  size_t close = body.find("</" + name + ">", open);
+  return close == std::string::npos ? "" : body.substr(open, close - open);
+}
+
+std::string one_line(std::string text, size_t limit = 300) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (text.size() > limit) text = text.substr(0, limit) + "...";
+  return text;
+}
+
+} // namespace
+
+ServiceError parse_service_error(long status, const std::string& body) {
+  ServiceError error;
+  auto json = parse_json_object(body);
+  if (json.ok()) {
+    error.code = string_member(*json, "__type");
+    // "com.amazonaws.sqs#QueueDoesNotExist" -> "QueueDoesNotExist"
+    size_t hash = error.code.rfind('#');
+    if (hash != std::string::npos) error.code = error.code.substr(hash + 1);
+    error.message = string_member(*json, "message");
+    if (error.message.empty()) error.message = string_member(*json, "Message");
+  } else {
+    error.code = xml_element(body, "Code");
+    error.message = xml_element(body, "Message");
+  }
+  if (error.code.empty()) error.code = "HTTP " + std::to_string(status);
+  error.code = one_line(error.code, 100);
+  error.message = one_line(error.message);
+  return error;
+}
+
+std::string describe_service_error(long status, const std::string& body) {
+  ServiceError e = parse_service_error(status, body);
+  std::string text = e.code;
+  if (!e.message.empty()) text += ": " + e.message;
+  return text + " (HTTP " + std::to_string(status) + ")";
+}
+
+Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,
+                                      bool s3_mode, const BodySink* sink) {
+  Backoff backoff(ctx.retry);
+  bool delivered = false;
+  BodySink tracking;
+  if (sink != nullptr) {
+    tracking.on_headers = sink->on_headers;
+    tracking.on_data = [&](const char* data, size_t size) {
+      delivered = true;
+      return sink->on_data(data, size);
+    };
+  }
+  CallOutcome outcome;
+  std::string last_error;
+  for (int attempt = 1; attempt <= ctx.retry.max_attempts; ++attempt) {
+    outcome.attempts = attempt;
+    auto credentials = ctx.credentials->get_credentials();
+    if (!credentials.ok()) return credentials.error();
+    HttpRequest signed_request = request;
+    SigningConfig config;
+    config.region = ctx.region;
+    config.service = ctx.service;
+    config.time = ctx.clock->now();
+    config.s3_mode = s3_mode;
+    Status signed_ok = sign_request(signed_request, *credentials, config);
+    if (!signed_ok.ok()) return signed_ok.error();
+
+    auto response = ctx.http->send(signed_request, sink ? &tracking : nullptr);
+    std::optional<Millis> retry_after;
+    if (response.ok()) {
+      outcome.response = std::move(response.value());
+      if (!is_retryable_status(outcome.response.status)) return outcome;
+      last_error = describe_service_error(outcome.response.status, outcome.response.body);
+      if (auto header = outcome.response.header("Retry-After"))
+        retry_after = parse_retry_after(*header, ctx.clock->now());
+    } else {
+      if (ctx.http->last_failure() == TransportError::kAborted) return response.error();
+      last_error = response.error().message;
+      outcome.response = HttpResponse{};
+    }
+    if (delivered) break;
+    if (attempt < ctx.retry.max_attempts) ctx.sleeper(backoff.delay(attempt, retry_after));
+  }
+  if (outcome.response.status != 0 && !delivered) return outcome;
+  return make_error(last_error + " (after " + std::to_string(outcome.attempts) + " attempts)");
+}
+
+} // namespace c42::aws

@@ -1,0 +1,48 @@
+// One signed AWS API call with retries: the piece SQS, S3 and (later) STS
+// share. Each attempt is signed afresh, so a retry after a long Retry-After
+// never carries a stale X-Amz-Date.
+#pragma once
+
+#include <string>
+
+#include "common/aws/credentials.h"
+#include "common/aws/sigv4.h"
+#include "common/clock.h"
+#include "common/http.h"
+#include "common/retry.h"
+
+namespace c42::aws {
+
+struct ServiceContext {
+  HttpClient* http = nullptr;
+  CredentialsProvider* credentials = nullptr;
+  const Clock* clock = nullptr;
+  std::string region;
+  std::string service; // signing name: "sqs", "s3"
+  RetryPolicy retry;
+  Sleeper sleeper = real_sleeper();
+};
+
+// The service's error code and message from a JSON ("__type"/"message") or
+// XML (<Code>/<Message>) error body; code falls back to the HTTP status.
+struct ServiceError {
+  std::string code;
+  std::string message;
+};
+ServiceError parse_service_error(long status, const std::string& body);
+// "AccessDenied: User ... is not authorized (HTTP 403)"
+std::string describe_service_error(long status, const std::string& body);
+
+struct CallOutcome {
+  HttpResponse response; // the final response (any status)
+  int attempts = 0;
+};
+
+// Signs and sends; retries network failures and retryable statuses with
+// backoff. Returns the final response whatever its status, or an Error when
+// no response arrived after all attempts or credentials are unavailable.
+// With a sink, retries stop once body bytes were delivered to it.
+Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,
+                                      bool s3_mode, const BodySink* sink = nullptr);
+
+} // namespace c42::aws

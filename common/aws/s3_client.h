@@ -1,0 +1,46 @@
+// Streaming S3 GetObject: bytes go to a callback as they arrive, so an
+// object of any size needs only a transfer buffer.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/aws/aws_call.h"
+#include "common/aws/endpoints.h"
+
+namespace c42::aws {
+
+struct S3GetOptions {
+  // Objects last modified before this are not transferred (reported as
+  // skipped). Sent as If-Modified-Since and checked again on the reply.
+  std::optional<TimePoint> modified_since;
+  // Called once the object is known to be transferred, before any data,
+  // with its Last-Modified time.
+  std::function<void(std::optional<TimePoint> last_modified)> on_start;
+};
+
+struct S3GetResult {
+  bool skipped = false; // older than modified_since
+  std::optional<TimePoint> last_modified;
+  uint64_t bytes = 0;
+  int resumes = 0; // interrupted transfers continued with a Range request
+};
+
+class S3Client {
+public:
+  S3Client(ServiceContext context, S3Addressing addressing);
+
+  // Streams the object to on_data (false aborts). A transfer cut off midway
+  // is resumed from the byte where it stopped, pinned to the same ETag, so
+  // on_data sees every byte exactly once.
+  Result<S3GetResult> get_object(const std::string& bucket, const std::string& key,
+                                 const S3GetOptions& options,
+                                 const std::function<bool(const char*, size_t)>& on_data);
+
+private:
+  ServiceContext ctx_;
+  S3Addressing addressing_;
+};
+
+} // namespace c42::aws

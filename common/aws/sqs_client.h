@@ -1,0 +1,73 @@
+// Amazon SQS over its JSON protocol (AWS JSON 1.0, X-Amz-Target headers):
+// the three calls the pipeline needs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/aws/aws_call.h"
+#include "common/environment.h"
+#include "common/json_value.h"
+#include "common/uri.h"
+
+namespace c42::aws {
+
+struct SqsMessage {
+  std::string message_id;
+  std::string receipt_handle;
+  std::string body;
+  int receive_count = 0;
+  std::string sent_at; // ISO 8601 from SentTimestamp, or empty
+};
+
+struct SqsBatchEntry {
+  std::string id; // batch entry id, unique within the call
+  std::string receipt_handle;
+  int visibility_timeout = 0; // ChangeMessageVisibilityBatch only
+};
+
+struct SqsBatchFailure {
+  std::string id;
+  std::string code;
+  std::string message;
+  bool sender_fault = false;
+};
+
+struct SqsBatchResult {
+  std::vector<std::string> succeeded; // entry ids
+  std::vector<SqsBatchFailure> failed;
+};
+
+// Documented limits: 1..10 messages per receive and per batch, 0..20 s wait.
+inline constexpr int kSqsMaxBatch = 10;
+inline constexpr int kSqsMaxWaitSeconds = 20;
+
+class SqsClient {
+public:
+  // `endpoint` is the service endpoint the request is sent to (not the
+  // queue URL: the JSON protocol carries QueueUrl in the body).
+  SqsClient(ServiceContext context, Url endpoint);
+
+  Result<std::vector<SqsMessage>> receive(const std::string& queue_url, int max_messages,
+                                          int wait_seconds,
+                                          std::optional<int> visibility_timeout);
+  Result<SqsBatchResult> delete_batch(const std::string& queue_url,
+                                      const std::vector<SqsBatchEntry>& entries);
+  Result<SqsBatchResult> change_visibility_batch(const std::string& queue_url,
+                                                 const std::vector<SqsBatchEntry>& entries);
+
+private:
+  Result<Json::Value> call(const std::string& action, const Json::Value& body, long timeout_ms);
+  Result<SqsBatchResult> batch(const std::string& action, const std::string& queue_url,
+                               const std::vector<SqsBatchEntry>& entries, bool with_visibility);
+
+  ServiceContext ctx_;
+  Url endpoint_;
+};
+
+// The endpoint SQS calls go to: AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL, or
+// https://sqs.<region>.amazonaws.com.
+Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& region);
+
+} // namespace c42::aws

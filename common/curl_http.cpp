@@ -1,0 +1,165 @@
+#include "common/curl_http.h"
+
+#include <curl/curl.h>
+
+#include <cstring>
+#include <mutex>
+
+namespace c42 {
+
+namespace {
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Bodies of error responses are kept only this far: enough for the service's
+// error code and message.
+constexpr size_t kMaxErrorBody = 64u << 10;
+
+struct Transfer {
+  const BodySink* sink = nullptr;
+  HttpResponse response;
+  bool headers_done = false;
+  bool streaming = false;
+  bool aborted = false;
+};
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new status line (after 100 Continue or a proxy CONNECT): start over.
+    t->response.headers.clear();
+    size_t space = line.find(' ');
+    t->response.status = space == std::string_view::npos ? 0 : std::atol(line.data() + space + 1);
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    t->response.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+  }
+  return n;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  if (!t->headers_done) {
+    t->headers_done = true;
+    t->streaming = t->sink != nullptr && t->response.status >= 200 && t->response.status < 300;
+    if (t->streaming && t->sink->on_headers && !t->sink->on_headers(t->response)) {
+      t->aborted = true;
+      return 0;
+    }
+  }
+  if (t->streaming) {
+    if (t->sink->on_data && !t->sink->on_data(data, n)) {
+      t->aborted = true;
+      return 0;
+    }
+    return n;
+  }
+  if (t->sink == nullptr || t->response.body.size() < kMaxErrorBody)
+    t->response.body.append(data, n);
+  return n;
+}
+
+} // namespace
+
+struct CurlHttpClient::Impl {
+  CURL* curl = nullptr;
+};
+
+CurlHttpClient::CurlHttpClient() : impl_(std::make_unique<Impl>()) {
+  global_init_once();
+  impl_->curl = curl_easy_init();
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  if (impl_->curl) curl_easy_cleanup(impl_->curl);
+}
+
+HttpClientFactory CurlHttpClient::factory() {
+  return [] { return std::unique_ptr<HttpClient>(std::make_unique<CurlHttpClient>()); };
+}
+
+Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const BodySink* sink) {
+  last_failure_ = TransportError::kNone;
+  CURL* curl = impl_->curl;
+  if (curl == nullptr) {
+    last_failure_ = TransportError::kNetwork;
+    return make_error("cannot initialise libcurl");
+  }
+  curl_easy_reset(curl);
+  Transfer transfer;
+  transfer.sink = sink;
+
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : request.headers)
+    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  // Signed requests must go out exactly as signed: no 100-continue round
+  // trip, and no header curl would invent that we did not sign.
+  headers = curl_slist_append(headers, "Expect:");
+  headers = curl_slist_append(headers, "Accept:");
+
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "c42-ship/" C42_VERSION);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
+  if (request.timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms);
+  // A stalled transfer fails even when the total time is unbounded (large
+  // objects): less than 1 byte/s for 60 s.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Object keys may contain "./" or "../": send the path exactly as signed.
+  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  if (request.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else {
+    if (request.method != "POST")
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+
+  CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (code == CURLE_OK && !transfer.headers_done && sink != nullptr) {
+    // An empty 2xx body still owes the sink its headers call.
+    bool ok2xx = transfer.response.status >= 200 && transfer.response.status < 300;
+    if (ok2xx && sink->on_headers && !sink->on_headers(transfer.response)) {
+      last_failure_ = TransportError::kAborted;
+      return make_error("transfer aborted");
+    }
+  }
+  if (code != CURLE_OK) {
+    if (transfer.aborted) {
+      last_failure_ = TransportError::kAborted;
+      return make_error("transfer aborted");
+    }
+    last_failure_ = code == CURLE_OPERATION_TIMEDOUT ? TransportError::kTimeout
+                                                     : TransportError::kNetwork;
+    std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+    return make_error(detail);
+  }
+  return std::move(transfer.response);
+}
+
+} // namespace c42

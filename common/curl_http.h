@@ -1,0 +1,27 @@
+// HttpClient over one libcurl easy handle, so connections are reused across
+// requests made by the same thread.
+#pragma once
+
+#include <memory>
+
+#include "common/http.h"
+
+namespace c42 {
+
+class CurlHttpClient final : public HttpClient {
+public:
+  CurlHttpClient();
+  ~CurlHttpClient() override;
+  Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink = nullptr) override;
+  TransportError last_failure() const override { return last_failure_; }
+
+  // A factory for worker threads.
+  static HttpClientFactory factory();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  TransportError last_failure_ = TransportError::kNone;
+};
+
+} // namespace c42

@@ -1,0 +1,26 @@
+// Byte-level JSON text helpers for the hot paths, where building a Json::Value
+// per line would cost more than the work itself.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace c42 {
+
+// Appends `bytes` as a JSON string literal, quotes included. Valid UTF-8 is
+// kept as is, except that U+2028/U+2029 are written as \u escapes: they are
+// legal in JSON but split lines for JavaScript and for Python's splitlines().
+// Each invalid UTF-8 sequence becomes U+FFFD; the return value is false when
+// that happened, so callers can carry the exact bytes some other way.
+bool append_json_string(std::string& out, std::string_view bytes);
+
+bool is_valid_utf8(std::string_view bytes);
+
+// True when the line is a JSON object whose first member is "@c42" (a
+// control line of the c42-stream(7) contract). Only the prefix is examined.
+bool is_control_line(std::string_view line);
+
+// Skips JSON whitespace; returns the index of the first other byte.
+size_t skip_json_whitespace(std::string_view text, size_t pos);
+
+} // namespace c42

@@ -1,0 +1,361 @@
+#include "common/la/poster.h"
+
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/json_text.h"
+#include "common/json_value.h"
+#include "common/stream.h"
+
+namespace c42::la {
+
+DataCollectorSender::DataCollectorSender(std::unique_ptr<HttpClient> http,
+                                         DataCollectorTarget target, const Clock& clock,
+                                         RetryPolicy retry, Sleeper sleeper)
+    : http_(std::move(http)), target_(std::move(target)), clock_(clock), backoff_(retry),
+      sleeper_(std::move(sleeper)) {}
+
+namespace {
+
+// 400 InvalidDataFormat and 413 concern this chunk's content; every other
+// 4xx says the request itself (key, workspace, Log-Type) is wrong.
+bool chunk_specific(long status, const std::string& body) {
+  if (status == 413) return true;
+  return status == 400 && body.find("InvalidDataFormat") != std::string::npos;
+}
+
+std::string short_body(const std::string& body) {
+  std::string text = body.substr(0, 200);
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+} // namespace
+
+SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/) {
+  SendResult result;
+  const int max_attempts = backoff_.policy().max_attempts;
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    result.attempts = attempt;
+    auto request = build_data_collector_request(target_, body, clock_.now());
+    if (!request.ok()) {
+      result.fatal = true;
+      result.error = request.error().message;
+      return result;
+    }
+    auto response = http_->send(*request);
+    std::optional<Millis> retry_after;
+    if (response.ok()) {
+      long status = response->status;
+      if (status >= 200 && status < 300) {
+        result.ok = true;
+        return result;
+      }
+      result.error = "HTTP " + std::to_string(status);
+      if (!response->body.empty()) result.error += ": " + short_body(response->body);
+      if (!is_retryable_status(status)) {
+        result.fatal = !chunk_specific(status, response->body);
+        return result;
+      }
+      if (auto header = response->header("Retry-After"))
+        retry_after = parse_retry_after(*header, clock_.now());
+    } else {
+      result.error = response.error().message;
+    }
+    if (attempt < max_attempts) sleeper_(backoff_.delay(attempt, retry_after));
+  }
+  result.error += " (after " + std::to_string(result.attempts) + " attempts)";
+  return result;
+}
+
+namespace {
+
+struct Span {
+  MessageRef ref;
+  int pending = 0; // chunks holding records of this span, not yet resolved
+  bool failed = false;
+  std::string error;
+  uint64_t delivered = 0;
+  uint64_t last_chunk = std::numeric_limits<uint64_t>::max();
+  size_t slot = 0; // index in the current chunk's span list
+  EndLine end;
+};
+
+struct Chunk {
+  uint64_t id = 0;
+  std::string body;
+  size_t records = 0;
+  std::vector<std::pair<std::shared_ptr<Span>, uint64_t>> spans; // span, its records here
+};
+
+struct OutputItem {
+  std::string line;           // ready to write, when end_of is null
+  std::shared_ptr<Span> end_of; // the end line of this span, once resolved
+};
+
+std::string span_key(const MessageRef& ref) { return ref.queue_url + "\n" + ref.receipt_handle; }
+
+} // namespace
+
+struct Poster::Impl {
+  PostConfig config;
+  ChunkSenderFactory senders;
+  LineWriter& out;
+  Warn warn;
+  PostStats& stats;
+
+  std::mutex mutex; // guards spans' resolution state, the output queue, jobs
+  std::condition_variable changed;
+  std::deque<OutputItem> output;
+  std::deque<Chunk> jobs;
+  int busy = 0;
+  bool closing = false;
+  std::atomic<bool> fatal{false};
+  std::atomic<bool> output_failed{false};
+  std::vector<std::thread> workers;
+
+  // Reader-thread state.
+  std::map<std::string, std::shared_ptr<Span>> open_spans;
+  Chunk current;
+  uint64_t next_chunk_id = 1;
+
+  Impl(PostConfig c, ChunkSenderFactory s, LineWriter& o, Warn w, PostStats& st)
+      : config(c), senders(std::move(s)), out(o), warn(std::move(w)), stats(st) {
+    current.id = next_chunk_id++;
+  }
+
+  void start() {
+    for (int i = 0; i < config.in_flight; ++i) workers.emplace_back([this] { work(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      closing = true;
+    }
+    changed.notify_all();
+    for (auto& t : workers) t.join();
+    workers.clear();
+  }
+
+  void work() {
+    std::unique_ptr<ChunkSender> sender = senders();
+    for (;;) {
+      Chunk chunk;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return closing || !jobs.empty(); });
+        if (jobs.empty()) return;
+        chunk = std::move(jobs.front());
+        jobs.pop_front();
+        ++busy;
+      }
+      changed.notify_all();
+      SendResult result;
+      if (fatal) {
+        result.error = "not sent after an earlier fatal error";
+      } else {
+        result = sender->send(chunk.body, chunk.records);
+      }
+      if (result.fatal && !fatal.exchange(true) && warn) warn(result.error);
+      std::lock_guard<std::mutex> lock(mutex);
+      --busy;
+      resolve(chunk, result);
+      drain();
+      changed.notify_all();
+    }
+  }
+
+  // Under mutex.
+  void resolve(Chunk& chunk, const SendResult& result) {
+    if (result.ok) {
+      ++stats.chunks_posted;
+      stats.records_posted += chunk.records;
+    } else {
+      ++stats.chunks_failed;
+      stats.records_failed += chunk.records;
+      if (!result.fatal && warn)
+        warn("chunk of " + std::to_string(chunk.records) + " records failed: " + result.error);
+    }
+    for (auto& [span, count] : chunk.spans) {
+      --span->pending;
+      if (result.ok) {
+        span->delivered += count;
+      } else if (!span->failed) {
+        span->failed = true;
+        span->error = "posting failed: " + result.error;
+      }
+    }
+  }
+
+  // Under mutex: writes every output line whose turn has come.
+  void drain() {
+    while (!output.empty()) {
+      OutputItem& item = output.front();
+      if (item.end_of) {
+        Span& span = *item.end_of;
+        if (span.pending > 0) return;
+        EndLine end = span.end;
+        end.ok = end.ok && !span.failed;
+        end.delivered = static_cast<int64_t>(span.delivered);
+        if (span.failed && end.error.empty()) end.error = span.error;
+        ++(end.ok ? stats.messages_ok : stats.messages_failed);
+        item.line = to_line(end);
+        item.end_of.reset();
+      }
+      // Control lines go out at once: the next stage acts on them.
+      if (!out.write_line(item.line, true).ok()) output_failed = true;
+      output.pop_front();
+    }
+  }
+
+  void emit(OutputItem item) {
+    std::lock_guard<std::mutex> lock(mutex);
+    output.push_back(std::move(item));
+    drain();
+  }
+
+  void submit_current() {
+    if (current.records == 0) return;
+    current.body.push_back(']');
+    std::unique_lock<std::mutex> lock(mutex);
+    // At most in_flight chunks queued beyond those being sent: backpressure.
+    changed.wait(lock, [&] { return jobs.size() < static_cast<size_t>(config.in_flight); });
+    jobs.push_back(std::move(current));
+    lock.unlock();
+    changed.notify_all();
+    current = Chunk();
+    current.id = next_chunk_id++;
+  }
+
+  void fail_open_spans(const std::string& error) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& [key, span] : open_spans) {
+      if (!span->failed) {
+        span->failed = true;
+        span->error = error;
+      }
+    }
+  }
+
+  void add_record(std::string_view line, uint64_t line_number) {
+    ++stats.records_read;
+    auto parsed = parse_json_object(line);
+    // 2 bytes of brackets; a record alone must fit a chunk.
+    bool too_big = line.size() + 2 > config.chunk_bytes;
+    if (!parsed.ok() || too_big) {
+      std::string why = "input line " + std::to_string(line_number) + ": " +
+                        (too_big ? "record larger than the chunk byte limit"
+                                 : "record is not a JSON object (" + parsed.error().message + ")");
+      if (warn) warn(why);
+      ++stats.records_failed;
+      fail_open_spans(why);
+      return;
+    }
+    if (current.records > 0 && current.body.size() + 1 + line.size() + 1 > config.chunk_bytes)
+      submit_current();
+    current.body.push_back(current.records == 0 ? '[' : ',');
+    current.body.append(line);
+    ++current.records;
+    for (auto& [key, span] : open_spans) {
+      if (span->last_chunk != current.id) {
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          ++span->pending;
+        }
+        span->last_chunk = current.id;
+        span->slot = current.spans.size();
+        current.spans.emplace_back(span, 0);
+      }
+      ++current.spans[span->slot].second;
+    }
+    if (current.records >= config.chunk_records) submit_current();
+  }
+
+  Status handle_control(std::string_view line) {
+    auto value = parse_json_object(line);
+    if (!value.ok()) return value.error();
+    std::string kind = control_kind(*value);
+    if (kind == "begin") {
+      auto begin = begin_from_json(*value);
+      if (!begin.ok()) return begin.error();
+      auto span = std::make_shared<Span>();
+      span->ref = begin->ref;
+      open_spans[span_key(span->ref)] = span;
+    } else if (kind == "end") {
+      auto end = end_from_json(*value);
+      if (!end.ok()) return end.error();
+      auto it = open_spans.find(span_key(end->ref));
+      if (it == open_spans.end()) {
+        // Without its begin we cannot know which records were the message's.
+        EndLine lone = *end;
+        lone.ok = false;
+        lone.delivered = 0;
+        if (lone.error.empty()) lone.error = "end line without a begin line";
+        ++stats.messages_failed;
+        emit(OutputItem{to_line(lone), nullptr});
+        return Status::success();
+      }
+      std::shared_ptr<Span> span = it->second;
+      open_spans.erase(it);
+      span->end = std::move(end.value());
+      // Do not hold the message back until the chunk fills.
+      if (span->last_chunk == current.id) submit_current();
+      emit(OutputItem{"", span});
+      return Status::success();
+    }
+    emit(OutputItem{std::string(line), nullptr});
+    return Status::success();
+  }
+};
+
+Poster::Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Warn warn)
+    : impl_(std::make_unique<Impl>(config, std::move(senders), out, std::move(warn), stats_)) {}
+
+Poster::~Poster() { impl_->stop(); }
+
+PostOutcome Poster::run(LineReader& in) {
+  Impl& impl = *impl_;
+  impl.start();
+  bool bad_input = false;
+  std::string_view line;
+  while (!impl.fatal && !impl.output_failed) {
+    auto more = in.next(&line);
+    if (!more.ok()) {
+      if (impl.warn) impl.warn(more.error().message);
+      bad_input = true;
+      break;
+    }
+    if (!*more) break;
+    if (is_control_line(line)) {
+      Status s = impl.handle_control(line);
+      if (!s.ok()) {
+        if (impl.warn) impl.warn("input line " + std::to_string(in.line_number()) + ": " + s.error().message);
+        bad_input = true;
+        break;
+      }
+      continue;
+    }
+    impl.add_record(line, in.line_number());
+  }
+  if (!bad_input && !impl.fatal) impl.submit_current();
+  impl.stop();
+  {
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    impl.drain();
+  }
+  if (!impl.out.flush().ok()) impl.output_failed = true;
+  if (impl.output_failed) return PostOutcome::kOutputFailed;
+  if (impl.fatal) return PostOutcome::kFatal;
+  if (bad_input) return PostOutcome::kBadInput;
+  bool failures = stats_.records_failed > 0 || stats_.messages_failed > 0;
+  return failures ? PostOutcome::kPartial : PostOutcome::kOk;
+}
+
+} // namespace c42::la

@@ -1,0 +1,117 @@
+#include "common/line_io.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace c42 {
+
+LineReader::LineReader(int fd, size_t max_line_bytes) : fd_(fd), max_line_bytes_(max_line_bytes) {}
+
+Result<bool> LineReader::next(std::string_view* line) {
+  for (;;) {
+    size_t newline = buffer_.find('\n', scanned_);
+    if (newline != std::string::npos) {
+      std::string_view view(buffer_.data() + start_, newline - start_);
+      start_ = scanned_ = newline + 1;
+      ++line_number_;
+      if (view.empty()) continue;
+      if (view.size() > max_line_bytes_)
+        return make_error("input line " + std::to_string(line_number_) + " is longer than " +
+                          std::to_string(max_line_bytes_) + " bytes");
+      *line = view;
+      return true;
+    }
+    scanned_ = buffer_.size();
+    if (buffer_.size() - start_ > max_line_bytes_)
+      return make_error("input line " + std::to_string(line_number_ + 1) + " is longer than " +
+                        std::to_string(max_line_bytes_) + " bytes");
+    if (eof_) {
+      if (start_ == buffer_.size()) return false;
+      std::string_view view(buffer_.data() + start_, buffer_.size() - start_);
+      start_ = scanned_ = buffer_.size();
+      ++line_number_;
+      *line = view;
+      return true;
+    }
+    // Compact before reading so the buffer holds at most one partial line.
+    if (start_ > 0) {
+      buffer_.erase(0, start_);
+      scanned_ -= start_;
+      start_ = 0;
+    }
+    size_t old_size = buffer_.size();
+    buffer_.resize(old_size + (64u << 10));
+    ssize_t n;
+    do {
+      n = ::read(fd_, &buffer_[old_size], 64u << 10);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      buffer_.resize(old_size);
+      return make_error(std::string("read error: ") + std::strerror(errno));
+    }
+    buffer_.resize(old_size + static_cast<size_t>(n));
+    if (n == 0) eof_ = true;
+  }
+}
+
+bool LineReader::has_buffered_line() const {
+  return buffer_.find('\n', scanned_) != std::string::npos || (eof_ && start_ < buffer_.size());
+}
+
+LineWriter::LineWriter(int fd, size_t buffer_bytes) : fd_(fd), buffer_bytes_(buffer_bytes) {
+  buffer_.reserve(buffer_bytes_);
+}
+
+LineWriter::~LineWriter() { (void)flush(); }
+
+Status LineWriter::write_all(const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd_, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error_ = std::string("cannot write output: ") + std::strerror(errno);
+      return make_error(error_);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return Status::success();
+}
+
+Status LineWriter::flush_locked() {
+  if (!error_.empty()) return make_error(error_);
+  Status s = write_all(buffer_.data(), buffer_.size());
+  buffer_.clear();
+  return s;
+}
+
+Status LineWriter::write_line(std::string_view line, bool flush_now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!error_.empty()) return make_error(error_);
+  buffer_.append(line);
+  buffer_.push_back('\n');
+  if (flush_now || buffer_.size() >= buffer_bytes_) return flush_locked();
+  return Status::success();
+}
+
+Status LineWriter::write_lines(std::string_view text, bool flush_now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!error_.empty()) return make_error(error_);
+  if (buffer_.size() + text.size() > buffer_bytes_) {
+    Status s = flush_locked();
+    if (!s.ok()) return s;
+    if (text.size() >= buffer_bytes_) return write_all(text.data(), text.size());
+  }
+  buffer_.append(text);
+  if (flush_now) return flush_locked();
+  return Status::success();
+}
+
+Status LineWriter::flush() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return flush_locked();
+}
+
+} // namespace c42

@@ -1,0 +1,54 @@
+#include "common/poller.h"
+
+#include <algorithm>
+
+#include "common/stream.h"
+
+namespace c42 {
+
+PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock& clock,
+                     LineWriter& out, const std::function<bool()>& stop_requested,
+                     PollStats* stats, std::string* error) {
+  for (;;) {
+    if (stop_requested && stop_requested()) return PollOutcome::kOk;
+    int wait = config.wait_seconds;
+    if (config.deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(*config.deadline - clock.now());
+      if (left.count() <= 0) return PollOutcome::kOk;
+      // A long poll must not carry us past the deadline.
+      wait = static_cast<int>(std::min<long long>(wait, left.count()));
+    }
+    int want = config.max_messages;
+    if (config.max_messages_total > 0) {
+      uint64_t left = config.max_messages_total - stats->messages;
+      if (left == 0) return PollOutcome::kOk;
+      want = static_cast<int>(std::min<uint64_t>(want, left));
+    }
+    auto messages = sqs.receive(config.queue_url, want, wait, config.visibility_timeout);
+    if (!messages.ok()) {
+      *error = messages.error().message;
+      return PollOutcome::kServiceError;
+    }
+    ++stats->receives;
+    for (const aws::SqsMessage& m : *messages) {
+      MessageLine line;
+      line.ref = MessageRef{config.queue_url, m.message_id, m.receipt_handle};
+      line.receive_count = m.receive_count;
+      line.sent_at = m.sent_at;
+      line.body = m.body;
+      if (!out.write_line(to_line(line)).ok()) {
+        *error = "cannot write output";
+        return PollOutcome::kOutputFailed;
+      }
+      ++stats->messages;
+    }
+    // Downstream starts on this batch while we wait for the next one.
+    if (!out.flush().ok()) {
+      *error = "cannot write output";
+      return PollOutcome::kOutputFailed;
+    }
+    if (messages->empty() && config.until_empty) return PollOutcome::kOk;
+  }
+}
+
+} // namespace c42

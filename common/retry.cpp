@@ -1,0 +1,43 @@
+#include "common/retry.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include "common/time_format.h"
+
+namespace c42 {
+
+bool is_retryable_status(long status) {
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
+}
+
+std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now) {
+  if (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit)) {
+    if (value.size() > 9) return Millis(std::chrono::hours(24));
+    return Millis(std::stoll(value) * 1000);
+  }
+  auto date = parse_http_date(value);
+  if (!date.ok()) return std::nullopt;
+  auto delta = std::chrono::duration_cast<Millis>(*date - now);
+  return std::max(delta, Millis(0));
+}
+
+Backoff::Backoff(RetryPolicy policy, uint64_t seed) : policy_(policy), rng_(seed) {}
+
+Millis Backoff::delay(int retry, std::optional<Millis> retry_after) {
+  long long ceiling = policy_.base_delay.count();
+  for (int i = 1; i < retry && ceiling < policy_.max_delay.count(); ++i) ceiling *= 2;
+  ceiling = std::min<long long>(ceiling, policy_.max_delay.count());
+  std::uniform_int_distribution<long long> pick(0, ceiling);
+  Millis jittered(pick(rng_));
+  if (retry_after && *retry_after > jittered) return *retry_after;
+  return jittered;
+}
+
+Sleeper real_sleeper() {
+  return [](Millis d) { std::this_thread::sleep_for(d); };
+}
+
+} // namespace c42

@@ -1,0 +1,47 @@
+// Retry timing shared by every client: exponential backoff with full jitter,
+// stretched to honour a server's Retry-After.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "common/clock.h"
+
+namespace c42 {
+
+using Millis = std::chrono::milliseconds;
+
+struct RetryPolicy {
+  int max_attempts = 6; // including the first
+  Millis base_delay{250};
+  Millis max_delay{30000};
+};
+
+// Statuses a well-behaved client retries: throttling and server-side faults.
+// 400/401/403/404 are the caller's fault and are never retried.
+bool is_retryable_status(long status);
+
+// Retry-After as delta-seconds or an HTTP-date; nullopt when unparseable.
+std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now);
+
+class Backoff {
+public:
+  explicit Backoff(RetryPolicy policy, uint64_t seed = std::random_device{}());
+  // Delay before retry number `retry` (1-based): uniform in
+  // [0, min(max, base * 2^(retry-1))], but never less than retry_after.
+  Millis delay(int retry, std::optional<Millis> retry_after = std::nullopt);
+  const RetryPolicy& policy() const { return policy_; }
+
+private:
+  RetryPolicy policy_;
+  std::mt19937_64 rng_;
+};
+
+// Sleeping is injected so retry loops can be tested without waiting.
+using Sleeper = std::function<void(Millis)>;
+Sleeper real_sleeper();
+
+} // namespace c42

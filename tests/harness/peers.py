@@ -1,0 +1,226 @@
+"""Start and stop the local peers the pipeline talks to: moto_server (S3, SQS,
+IAM, STS with signature and IAM-policy checks on) and the Log Analytics
+stand-in. Every process is started on 127.0.0.1 and killed by its PID."""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
+STANDIN = os.path.join(SOURCE_DIR, "tests", "standins", "la_standin.py")
+
+MOTO_HINT = 'moto_server not found; install it with: pip install "moto[server]"'
+
+# The least privilege the pipeline needs. AWS authorises SQS batch calls as
+# their single-message actions; moto checks them under their own names, so
+# those are listed too (they grant nothing more).
+SHIPPER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessageBatch",
+                "sqs:ChangeMessageVisibilityBatch",
+            ],
+            "Resource": "*",
+        },
+    ],
+}
+
+REGION = "us-east-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("peer exited early with status %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("peer did not listen on port %d within %.0f s" % (port, timeout))
+
+
+def stop_process(proc, grace=5.0):
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def moto_command():
+    exe = shutil.which("moto_server")
+    if exe:
+        return [exe]
+    try:
+        import moto.server  # noqa: F401
+
+        return [sys.executable, "-m", "moto.server"]
+    except ImportError:
+        raise RuntimeError(MOTO_HINT)
+
+
+class Moto:
+    """moto_server with authentication on: the first three calls (creating
+    an admin user) are free, every later call must be signed by a user whose
+    IAM policy allows it."""
+
+    FREE_CALLS = 3
+
+    def __init__(self, log_path=None):
+        self.port = free_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        env = dict(os.environ)
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(self.FREE_CALLS)
+        self.log = open(log_path or os.devnull, "wb")
+        self.proc = subprocess.Popen(
+            moto_command() + ["-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            wait_for_port(self.port, self.proc)
+            self._create_users()
+        except Exception:
+            self.stop()
+            raise
+
+    def _client(self, service, keys):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=REGION,
+            aws_access_key_id=keys[0], aws_secret_access_key=keys[1],
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+
+    def _create_users(self):
+        anonymous = ("AKIAIOSFODNN7EXAMPLE", "anonymous")
+        iam = self._client("iam", anonymous)
+        iam.create_user(UserName="admin")
+        iam.put_user_policy(
+            UserName="admin", PolicyName="all",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        )
+        key = iam.create_access_key(UserName="admin")["AccessKey"]
+        self.admin_keys = (key["AccessKeyId"], key["SecretAccessKey"])
+        iam = self.client("iam")
+        iam.create_user(UserName="shipper")
+        iam.put_user_policy(UserName="shipper", PolicyName="ship",
+                            PolicyDocument=json.dumps(SHIPPER_POLICY))
+        key = iam.create_access_key(UserName="shipper")["AccessKey"]
+        self.shipper_keys = (key["AccessKeyId"], key["SecretAccessKey"])
+
+    def client(self, service):
+        """An admin client, for setting up and inspecting fixtures."""
+        return self._client(service, self.admin_keys)
+
+    def tool_env(self, keys=None):
+        """Environment for our tools, signed as the least-privilege user."""
+        keys = keys or self.shipper_keys
+        return {
+            "AWS_ACCESS_KEY_ID": keys[0],
+            "AWS_SECRET_ACCESS_KEY": keys[1],
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.endpoint,
+        }
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+class LogAnalytics:
+    """The strict Data Collector stand-in with a fresh workspace and key."""
+
+    def __init__(self, workdir, rules=None):
+        self.workspace_id = str(uuid.uuid4())
+        self.shared_key = base64.b64encode(os.urandom(64)).decode()
+        self.store = os.path.join(workdir, "la-store.ndjson")
+        port_file = os.path.join(workdir, "la-port")
+        key_file = os.path.join(workdir, "la-key")
+        with open(key_file, "w") as f:
+            f.write(self.shared_key)
+        self.log = open(os.path.join(workdir, "la-standin.log"), "wb")
+        cmd = [sys.executable, STANDIN, "--host", "127.0.0.1", "--port", "0",
+               "--port-file", port_file, "--workspace-id", self.workspace_id,
+               "--shared-key-file", key_file, "--store", self.store]
+        if rules:
+            cmd += ["--rules", json.dumps(rules)]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while not os.path.exists(port_file) or not open(port_file).read().strip():
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise RuntimeError("Log Analytics stand-in did not start")
+            time.sleep(0.05)
+        self.port = int(open(port_file).read().strip())
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+
+    def tool_env(self):
+        return {
+            "LA_WORKSPACE_ID": self.workspace_id,
+            "LA_SHARED_KEY": self.shared_key,
+            "LA_ENDPOINT": self.endpoint,
+        }
+
+    def _control(self, method, path, body=None):
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            text = resp.read()
+            return json.loads(text) if text else None
+
+    def set_rules(self, rules):
+        self._control("POST", "/_control/rules", rules)
+
+    def clear_rules(self):
+        self._control("DELETE", "/_control/rules")
+
+    def stats(self):
+        return self._control("GET", "/_control/stats")
+
+    def records(self):
+        """Accepted records, in arrival order."""
+        if not os.path.exists(self.store):
+            return []
+        out = []
+        with open(self.store, encoding="utf-8", newline="\n") as f:
+            for line in f:
+                if line.strip():
+                    out.append(json.loads(line)["record"])
+        return out
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()

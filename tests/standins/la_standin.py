@@ -1,0 +1,693 @@
+#!/usr/bin/env python3
+"""Strict stand-in for the Azure Monitor HTTP Data Collector API.
+
+Accepts POST /api/logs?api-version=2016-04-01 signed with SharedKey exactly
+as documented in "Send log data to Azure Monitor by using the HTTP Data
+Collector API" (learn.microsoft.com/azure/azure-monitor/logs/
+data-collector-api), appends every accepted record to an NDJSON store, and
+lets tests inject faults at runtime through /_control/*. Python 3 standard
+library only. See tests/standins/README.md for the protocol.
+
+Where the real service is lenient in ways that lose data silently (values
+over 32 KB are truncated, a missing or unparsable time-generated-field falls
+back to ingestion time) this stand-in answers 400 with an error code starting
+with "Standin", so a test notices what production would not.
+"""
+
+import argparse
+import base64
+import binascii
+import calendar
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+API_VERSION = "2016-04-01"
+RESOURCE = "/api/logs"
+# The docs say "30 MB per post" and "32 KB for field values" without saying
+# decimal or binary; the decimal reading is the smaller, so it is the strict
+# one (common/la/shared_key.h uses the same numbers).
+DEFAULT_MAX_BODY_BYTES = 30 * 1000 * 1000
+DEFAULT_MAX_FIELD_BYTES = 32 * 1000
+# Our choice: the Data Collector docs name no window for x-ms-date. 900 s is
+# the 15 minutes Azure Storage documents for its own SharedKey scheme.
+DEFAULT_MAX_SKEW_SECONDS = 900
+# Documented: "The Time Generated value cannot be older than 2 days before
+# received time or more than a day in the future" (else ingestion time).
+TIME_GENERATED_PAST = datetime.timedelta(days=2)
+TIME_GENERATED_FUTURE = datetime.timedelta(days=1)
+# Documented as reserved ("you'll receive an error"); compared without case
+# because Log Analytics column names are case-insensitive.
+RESERVED_PROPERTIES = {"tenant", "timegenerated", "rawdata"}
+MAX_COLUMN_NAME = 45  # documented "maximum of 45 characters for column names"
+
+LOG_TYPE_RE = re.compile(r"[A-Za-z0-9_]{1,100}\Z")
+FIELD_NAME_RE = re.compile(r"[A-Za-z0-9_]+\Z")
+GUID_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\Z")
+AUTH_RE = re.compile(r"SharedKey ([^:\s]+):([A-Za-z0-9+/=]+)\Z")
+DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+RFC1123_RE = re.compile(r"(%s), (\d\d) (%s) (\d{4}) (\d\d):(\d\d):(\d\d) GMT\Z"
+                        % ("|".join(DAYS), "|".join(MONTHS)))
+ISO8601_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)\Z")
+
+# Error codes the docs list for each status, for injected faults.
+DEFAULT_ERROR_FOR_STATUS = {
+    400: "InvalidDataFormat",
+    403: "InvalidAuthorization",
+    404: "NotFound",
+    429: "TooManyRequests",
+    500: "UnspecifiedError",
+    503: "ServiceUnavailable",
+}
+RULE_KEYS = {"match", "status", "times", "retry_after", "delay", "close", "error", "message"}
+
+
+def log(line):
+    sys.stderr.write("la_standin: " + line + "\n")
+    sys.stderr.flush()
+
+
+class Reject(Exception):
+    """A request answered with an Azure-style JSON error."""
+
+    def __init__(self, status, error, message):
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+
+
+def parse_rules(value):
+    """Validates a rule list; raises ValueError with a readable reason."""
+    if not isinstance(value, list):
+        raise ValueError("rules must be a JSON list")
+    rules = []
+    for i, raw in enumerate(value):
+        where = "rule %d" % i
+        if not isinstance(raw, dict):
+            raise ValueError(where + " is not an object")
+        unknown = set(raw) - RULE_KEYS
+        if unknown:
+            raise ValueError(where + " has unknown keys " + ", ".join(sorted(unknown)))
+        rule = {"times": 1}
+        if "match" in raw:
+            if not isinstance(raw["match"], str) or not raw["match"]:
+                raise ValueError(where + ": match must be a non-empty string")
+            rule["match"] = raw["match"]
+        if "status" in raw:
+            s = raw["status"]
+            if not isinstance(s, int) or isinstance(s, bool) or not 100 <= s <= 599:
+                raise ValueError(where + ": status must be an integer 100..599")
+            rule["status"] = s
+        if "times" in raw:
+            t = raw["times"]
+            if not isinstance(t, int) or isinstance(t, bool) or t < -1:
+                raise ValueError(where + ": times must be an integer >= -1")
+            rule["times"] = t
+        if "retry_after" in raw:
+            r = raw["retry_after"]
+            # Retry-After is delay-seconds: a non-negative integer (RFC 9110).
+            if not isinstance(r, int) or isinstance(r, bool) or r < 0:
+                raise ValueError(where + ": retry_after must be a non-negative integer")
+            rule["retry_after"] = r
+        if "delay" in raw:
+            d = raw["delay"]
+            if not isinstance(d, (int, float)) or isinstance(d, bool) or d < 0:
+                raise ValueError(where + ": delay must be a non-negative number")
+            rule["delay"] = float(d)
+        if "close" in raw:
+            if not isinstance(raw["close"], bool):
+                raise ValueError(where + ": close must be true or false")
+            rule["close"] = raw["close"]
+        for key in ("error", "message"):
+            if key in raw:
+                if not isinstance(raw[key], str):
+                    raise ValueError(where + ": %s must be a string" % key)
+                rule[key] = raw[key]
+        if rule.get("close") and "status" in rule:
+            raise ValueError(where + ": close and status exclude each other")
+        if not any(k in rule for k in ("status", "delay", "close")):
+            raise ValueError(where + " does nothing: give status, delay or close")
+        if any(k in rule for k in ("retry_after", "error", "message")) and "status" not in rule:
+            raise ValueError(where + ": retry_after, error and message need a status")
+        rules.append(rule)
+    return rules
+
+
+def new_stats():
+    return {
+        "requests": 0,            # every request to a non-control path
+        "by_status": {},          # "200": n, ...
+        "by_error": {},           # Azure/stand-in error code: n
+        "injected": 0,            # requests answered (or closed) by a rule
+        "posts_accepted": 0,
+        "records_accepted": 0,
+        "bytes_accepted": 0,      # body bytes of accepted posts
+        "by_log_type": {},        # records accepted per Log-Type
+        "fields_truncated": 0,    # only with --truncate-field-values
+        "time_generated_out_of_window": 0,  # Azure would use ingestion time
+    }
+
+
+class State:
+    def __init__(self, args, key):
+        self.args = args
+        self.key = key
+        self.lock = threading.Lock()
+        self.rules = []
+        self.stats = new_stats()
+        self.post_seq = 0
+        self.store = open(args.store, "ab") if args.store else None
+
+    def count(self, status, error=None, injected=False):
+        with self.lock:
+            self.stats["requests"] += 1
+            key = str(status)
+            self.stats["by_status"][key] = self.stats["by_status"].get(key, 0) + 1
+            if error:
+                self.stats["by_error"][error] = self.stats["by_error"].get(error, 0) + 1
+            if injected:
+                self.stats["injected"] += 1
+
+    def take_rule(self, body):
+        """First live rule matching body; consumes one of its times."""
+        with self.lock:
+            for index, rule in enumerate(self.rules):
+                if rule["times"] == 0:
+                    continue
+                if "match" in rule and rule["match"].encode("utf-8") not in body:
+                    continue
+                if rule["times"] > 0:
+                    rule["times"] -= 1
+                return index, dict(rule)
+        return None, None
+
+    def accept(self, log_type, tgf, resource_id, records, body_len, truncated, out_of_window):
+        # Written and flushed before the 200 goes out, so a test that got its
+        # response can read the store at once.
+        with self.lock:
+            self.post_seq += 1
+            if self.store:
+                received = datetime.datetime.now(datetime.timezone.utc).isoformat()
+                lines = []
+                for record in records:
+                    lines.append(json.dumps({
+                        "post": self.post_seq, "received": received, "log_type": log_type,
+                        "time_generated_field": tgf, "resource_id": resource_id,
+                        "record": record}, ensure_ascii=False, separators=(",", ":")))
+                self.store.write(("\n".join(lines) + "\n").encode("utf-8"))
+                self.store.flush()
+            s = self.stats
+            s["posts_accepted"] += 1
+            s["records_accepted"] += len(records)
+            s["bytes_accepted"] += body_len
+            s["by_log_type"][log_type] = s["by_log_type"].get(log_type, 0) + len(records)
+            s["fields_truncated"] += truncated
+            s["time_generated_out_of_window"] += out_of_window
+
+
+def parse_x_ms_date(text):
+    m = RFC1123_RE.match(text)
+    if not m:
+        return None
+    day, dd, mon, yyyy, hh, mi, ss = m.groups()
+    try:
+        dt = datetime.datetime(int(yyyy), MONTHS.index(mon) + 1, int(dd), int(hh), int(mi),
+                               int(ss), tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+    if DAYS[dt.weekday()] != day:  # a wrong weekday means a hand-rolled formatter
+        return None
+    return dt
+
+
+def parse_iso8601(text):
+    if not isinstance(text, str) or not ISO8601_RE.match(text):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def object_pairs_no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError("duplicate property %r" % key)
+        seen[key] = value
+    return seen
+
+
+def value_size(value):
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def truncate_utf8(text, limit):
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as libcurl expects
+    server_version = "la_standin"
+    timeout = 60  # a client that stalls mid-body does not pin a thread forever
+
+    # --- plumbing -----------------------------------------------------------
+
+    def version_string(self):
+        return self.server_version
+
+    def log_request(self, code="-", size="-"):
+        pass  # one line per request is written by finish_log instead
+
+    def log_message(self, fmt, *args):
+        log("%s %s" % (self.address_string(), fmt % args))
+
+    def finish_log(self, status, records="-", error=None):
+        path = urlsplit(self.path).path if self.path else "-"
+        query = urlsplit(self.path).query if self.path else ""
+        shown = path + ("?" + query if query else "")
+        log("%s %s -> %s records=%s%s" % (self.command, shown, status, records,
+                                          " error=" + error if error else ""))
+
+    def send_json(self, status, obj, extra_headers=(), close=False):
+        data = json.dumps(obj).encode("utf-8") if obj is not None else b""
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-ms-request-id", str(uuid.uuid4()))
+        for name, value in extra_headers:
+            self.send_header(name, value)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_error_json(self, status, error, message, extra_headers=(), close=False):
+        self.send_json(status, {"Error": error, "Message": message}, extra_headers, close)
+
+    def read_body(self, limit):
+        """Returns (body, problem). Oversized bodies are drained, not kept."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return None, Reject(411, "MissingContentLength",
+                                "chunked bodies cannot be signed: send Content-Length")
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            if self.command == "POST":
+                return None, Reject(411, "MissingContentLength",
+                                    "Content-Length is required (it is part of the signature)")
+            return b"", None
+        if not raw.isdigit():
+            return None, Reject(400, "InvalidContentLength", "Content-Length is not a number")
+        length = int(raw)
+        if length > limit:
+            remaining = length
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+            return None, Reject(404, "RequestTooLarge",
+                                "body of %d bytes exceeds the %d-byte limit (the docs list 404 "
+                                "for a request that is too large)" % (length, limit))
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            return None, Reject(400, "InvalidContentLength",
+                                "body ended after %d of %d bytes" % (len(body), length))
+        return body, None
+
+    # --- dispatch -----------------------------------------------------------
+
+    def do_POST(self):
+        self.dispatch()
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_DELETE(self):
+        self.dispatch()
+
+    def do_PUT(self):
+        self.dispatch()
+
+    def do_PATCH(self):
+        self.dispatch()
+
+    def do_HEAD(self):
+        self.dispatch()
+
+    def dispatch(self):
+        path = urlsplit(self.path).path
+        if path.startswith("/_control/"):
+            self.control(path)
+        else:
+            self.ingest(path)
+
+    # --- /_control ----------------------------------------------------------
+
+    def control(self, path):
+        state = self.server.state
+        body, problem = self.read_body(DEFAULT_MAX_BODY_BYTES)
+        if problem:
+            self.send_error_json(problem.status, problem.error, problem.message, close=True)
+            self.finish_log(problem.status, error=problem.error)
+            return
+        status = 200
+        if path == "/_control/rules" and self.command == "GET":
+            with state.lock:
+                reply = {"rules": [dict(r) for r in state.rules]}
+        elif path == "/_control/rules" and self.command == "POST":
+            try:
+                rules = parse_rules(json.loads(body.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError) as e:
+                self.send_error_json(400, "InvalidRules", str(e))
+                self.finish_log(400, error="InvalidRules")
+                return
+            with state.lock:
+                state.rules = rules
+                reply = {"rules": [dict(r) for r in rules]}
+        elif path == "/_control/rules" and self.command == "DELETE":
+            with state.lock:
+                state.rules = []
+            reply = {"rules": []}
+        elif path == "/_control/stats" and self.command == "GET":
+            with state.lock:
+                reply = json.loads(json.dumps(state.stats))
+        elif path == "/_control/stats" and self.command == "DELETE":
+            with state.lock:
+                state.stats = new_stats()
+                reply = json.loads(json.dumps(state.stats))
+        else:
+            status = 404
+            reply = {"Error": "NotFound", "Message": "no control endpoint %s %s"
+                     % (self.command, path)}
+        self.send_json(status, reply)
+        self.finish_log(status)
+
+    # --- /api/logs ----------------------------------------------------------
+
+    def ingest(self, path):
+        state = self.server.state
+        body, problem = self.read_body(state.args.max_body_bytes)
+        # Rules model the service misbehaving, so only real posts see them.
+        index, rule = None, None
+        if path == RESOURCE and self.command == "POST":
+            index, rule = state.take_rule(body or b"")
+        if rule is not None:
+            if rule.get("delay"):
+                time.sleep(rule["delay"])
+            if rule.get("close"):
+                state.count("closed", injected=True)
+                self.finish_log("closed-by-rule-%d" % index)
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if "status" in rule:
+                status = rule["status"]
+                error = rule.get("error", DEFAULT_ERROR_FOR_STATUS.get(status, "Injected"))
+                headers = []
+                if "retry_after" in rule:
+                    headers.append(("Retry-After", str(rule["retry_after"])))
+                state.count(status, error if status >= 300 else None, injected=True)
+                if 200 <= status < 300:
+                    # An injected success stores nothing: it models a service
+                    # that acknowledged and then lost the data.
+                    self.send_json(status, None, headers, close=problem is not None)
+                else:
+                    self.send_error_json(status, error,
+                                         rule.get("message", "injected by stand-in rule %d" % index),
+                                         headers, close=problem is not None)
+                self.finish_log(status, error=error if status >= 300 else None)
+                return
+            # delay-only rule: a slow but otherwise normal answer follows
+        try:
+            if problem:
+                raise problem
+            records, log_type, tgf, resource_id, truncated, out_of_window = self.verify(path, body)
+        except Reject as r:
+            state.count(r.status, r.error)
+            extra = [("Allow", "POST")] if r.status == 405 else []
+            self.send_error_json(r.status, r.error, r.message, extra,
+                                 close=problem is not None)
+            self.finish_log(r.status, error=r.error)
+            return
+        state.accept(log_type, tgf, resource_id, records, len(body), truncated, out_of_window)
+        state.count(200)
+        self.send_json(200, None)
+        self.finish_log(200, records=len(records))
+
+    def verify(self, path, body):
+        args = self.server.state.args
+        if path != RESOURCE:
+            raise Reject(404, "NotFound", "no resource %s (the only one is %s)" % (path, RESOURCE))
+        if self.command != "POST":
+            raise Reject(405, "MethodNotAllowed", "%s accepts only POST" % RESOURCE)
+
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        versions = query.get("api-version")
+        if not versions:
+            raise Reject(400, "MissingApiVersion", "the api-version query parameter is missing")
+        if versions != [API_VERSION]:
+            raise Reject(400, "InvalidApiVersion",
+                         "api-version %r is not %s" % (",".join(versions), API_VERSION))
+
+        content_type = self.headers.get("Content-Type")
+        if content_type is None or not content_type.strip():
+            raise Reject(400, "MissingContentType", "the Content-Type header is missing")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise Reject(400, "UnsupportedContentType",
+                         "Content-Type %r is not application/json" % content_type)
+
+        log_type = self.headers.get("Log-Type")
+        if not log_type:
+            raise Reject(400, "MissingLogType", "the Log-Type header is missing")
+        if not LOG_TYPE_RE.match(log_type):
+            raise Reject(400, "InvalidLogType",
+                         "Log-Type %r must be 1-100 letters, digits or underscores" % log_type)
+
+        authorization = self.headers.get("Authorization")
+        if not authorization:
+            raise Reject(403, "InvalidAuthorization", "the Authorization header is missing")
+        m = AUTH_RE.match(authorization)
+        if not m:
+            # Never echo the header: it carries the signature.
+            raise Reject(403, "InvalidAuthorization",
+                         "Authorization is not 'SharedKey <workspace-id>:<base64 signature>'")
+        workspace, signature = m.groups()
+        if not GUID_RE.match(workspace):
+            raise Reject(400, "InvalidCustomerId", "workspace ID %r is not a GUID" % workspace)
+        if workspace.lower() != args.workspace_id.lower():
+            raise Reject(403, "InvalidAuthorization",
+                         "workspace ID %s is not this workspace" % workspace)
+
+        x_ms_date = self.headers.get("x-ms-date")
+        if not x_ms_date:
+            raise Reject(403, "InvalidAuthorization", "the x-ms-date header is missing")
+        when = parse_x_ms_date(x_ms_date)
+        if when is None:
+            raise Reject(403, "InvalidAuthorization",
+                         "x-ms-date %r is not a valid RFC 1123 date like "
+                         "'Sun, 30 Aug 2015 12:36:00 GMT'"
+                         % x_ms_date)
+        skew = abs(time.time() - calendar.timegm(when.timetuple()))
+        if skew > args.max_skew_seconds:
+            raise Reject(403, "InvalidAuthorization",
+                         "x-ms-date %r is %d s away from the stand-in's clock (limit %d s)"
+                         % (x_ms_date, skew, args.max_skew_seconds))
+
+        # The server signs what it received: the real Content-Type and body
+        # length. A client that signed "application/json" but sent a charset
+        # suffix fails here, as the docs warn it does against Azure.
+        string_to_sign = "POST\n%d\n%s\nx-ms-date:%s\n%s" % (
+            len(body), content_type, x_ms_date, RESOURCE)
+        expected = base64.b64encode(hmac.new(self.server.state.key,
+                                             string_to_sign.encode("utf-8"),
+                                             hashlib.sha256).digest()).decode()
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise Reject(403, "InvalidAuthorization",
+                         "signature does not match the string to sign %s"
+                         % json.dumps(string_to_sign))
+
+        try:
+            text = body.decode("utf-8")
+            if text.startswith("\ufeff"):
+                raise ValueError("body starts with a byte order mark")
+            data = json.loads(text, parse_constant=reject_constant,
+                              object_pairs_hook=object_pairs_no_duplicates)
+        except (UnicodeDecodeError, ValueError) as e:
+            raise Reject(400, "InvalidDataFormat", "body is not valid UTF-8 JSON: %s" % e)
+        if not isinstance(data, list):
+            raise Reject(400, "InvalidDataFormat",
+                         "body must be a JSON array of objects, not %s" % type(data).__name__)
+        if not data:
+            raise Reject(400, "InvalidDataFormat", "body must hold one or more records")
+        for i, record in enumerate(data):
+            if not isinstance(record, dict):
+                raise Reject(400, "InvalidDataFormat",
+                             "record %d is a %s, not an object" % (i, type(record).__name__))
+
+        truncated = 0
+        for i, record in enumerate(data):
+            for name in list(record):
+                if name.lower() in RESERVED_PROPERTIES:
+                    raise Reject(400, "InvalidDataFormat",
+                                 "record %d uses the reserved property %r" % (i, name))
+                if args.strict_field_names and (not FIELD_NAME_RE.match(name)
+                                                or len(name) > MAX_COLUMN_NAME):
+                    raise Reject(400, "StandinInvalidFieldName",
+                                 "record %d property %r is not 1-%d letters, digits or "
+                                 "underscores" % (i, name, MAX_COLUMN_NAME))
+                size = value_size(record[name])
+                if size > args.max_field_bytes:
+                    if args.truncate_field_values and isinstance(record[name], str):
+                        record[name] = truncate_utf8(record[name], args.max_field_bytes)
+                        truncated += 1
+                        continue
+                    raise Reject(400, "StandinFieldValueTooLarge",
+                                 "record %d property %r is %d bytes; Azure would truncate it to "
+                                 "%d" % (i, name, size, args.max_field_bytes))
+
+        tgf = self.headers.get("time-generated-field") or None
+        out_of_window = 0
+        if tgf is not None:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            for i, record in enumerate(data):
+                if tgf not in record:
+                    raise Reject(400, "StandinTimeGeneratedFieldMissing",
+                                 "record %d has no time-generated-field %r" % (i, tgf))
+                stamp = parse_iso8601(record[tgf])
+                if stamp is None:
+                    raise Reject(400, "StandinTimeGeneratedFieldInvalid",
+                                 "record %d field %r = %s is not ISO 8601 with a zone"
+                                 % (i, tgf, json.dumps(record[tgf])[:80]))
+                if not now - TIME_GENERATED_PAST <= stamp <= now + TIME_GENERATED_FUTURE:
+                    out_of_window += 1
+        resource_id = self.headers.get("x-ms-AzureResourceId") or None
+        return data, log_type, tgf, resource_id, truncated, out_of_window
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, family, state):
+        self.address_family = family
+        self.state = state
+        super().__init__(address, Handler)
+
+
+def write_port_file(path, port):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".port-", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write("%d\n" % port)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # readers see no file or the whole number
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default %(default)s)")
+    p.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    p.add_argument("--port-file", help="write the bound port here, atomically, once listening")
+    p.add_argument("--workspace-id", required=True, help="workspace GUID to accept")
+    key = p.add_mutually_exclusive_group(required=True)
+    key.add_argument("--shared-key", help="workspace key, base64")
+    key.add_argument("--shared-key-file", help="file holding the base64 key")
+    p.add_argument("--store", help="append accepted records here as NDJSON")
+    p.add_argument("--rules", default="[]", help="initial fault rules, JSON list")
+    p.add_argument("--max-skew-seconds", type=int, default=DEFAULT_MAX_SKEW_SECONDS,
+                   help="x-ms-date tolerance (default %(default)s; our choice, see README)")
+    p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    p.add_argument("--max-field-bytes", type=int, default=DEFAULT_MAX_FIELD_BYTES)
+    p.add_argument("--truncate-field-values", action="store_true",
+                   help="truncate long string values and count them, as Azure does, "
+                        "instead of answering 400")
+    p.add_argument("--strict-field-names", action="store_true",
+                   help="reject property names that are not letters/digits/underscore "
+                        "or are longer than 45 characters")
+    args = p.parse_args(argv)
+
+    try:
+        host_ip = ipaddress.ip_address(args.host)
+    except ValueError:
+        p.error("--host must be a loopback IP address, not %r" % args.host)
+    if not host_ip.is_loopback:
+        p.error("--host must be a loopback address: this stand-in is for tests only")
+    if not GUID_RE.match(args.workspace_id):
+        p.error("--workspace-id is not a GUID")
+    if not 0 <= args.port <= 65535:
+        p.error("--port must be 0..65535")
+    if args.shared_key_file:
+        try:
+            with open(args.shared_key_file) as f:
+                key_text = f.read().strip()
+        except OSError as e:
+            p.error("cannot read --shared-key-file: %s" % e.strerror)
+    else:
+        key_text = args.shared_key.strip()
+    try:
+        key_bytes = base64.b64decode(key_text, validate=True)
+    except (binascii.Error, ValueError):
+        p.error("the shared key is not valid base64")  # never print the key
+    if not key_bytes:
+        p.error("the shared key is empty")
+    try:
+        rules = parse_rules(json.loads(args.rules))
+    except ValueError as e:
+        p.error("--rules: %s" % e)
+
+    state = State(args, key_bytes)
+    state.rules = rules
+    family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
+    server = Server((args.host, args.port), family, state)
+    port = server.server_address[1]
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
+    thread.start()
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    log("listening on %s port %d for workspace %s" % (args.host, port, args.workspace_id))
+    while not stop.wait(0.2):
+        pass
+    server.shutdown()
+    server.server_close()
+    if state.store:
+        state.store.close()
+    log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
