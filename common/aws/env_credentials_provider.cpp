@@ -1,5 +1,7 @@
 #include "common/aws/env_credentials_provider.h"
 
+#include <utility>
+
 namespace c42::aws {
 
 Result<Credentials> EnvCredentialsProvider::get_credentials() {

@@ -129,6 +129,15 @@ std::string canonical_query(const std::string& query) {
   return out;
 }
 
+std::string joined_names(const std::map<std::string, std::vector<std::string>>& headers) {
+  std::string out;
+  for (const auto& entry : headers) {
+    if (!out.empty()) out.push_back(';');
+    out += entry.first;
+  }
+  return out;
+}
+
 void replace_header(HttpHeaders& headers, const std::string& name, const std::string& value) {
   headers.erase(std::remove_if(headers.begin(), headers.end(),
                                [&](const auto& header) {
@@ -141,12 +150,7 @@ void replace_header(HttpHeaders& headers, const std::string& name, const std::st
 } // namespace
 
 std::string signed_header_names(const HttpRequest& request) {
-  std::string out;
-  for (const auto& entry : signable_headers(request)) {
-    if (!out.empty()) out.push_back(';');
-    out += entry.first;
-  }
-  return out;
+  return joined_names(signable_headers(request));
 }
 
 std::string canonical_request(const HttpRequest& request, const SigningConfig& config) {
@@ -166,7 +170,7 @@ std::string canonical_request(const HttpRequest& request, const SigningConfig& c
     out += "\n";
   }
   out += "\n";
-  out += signed_header_names(request) + "\n";
+  out += joined_names(headers) + "\n";
   out += config.payload_hash ? *config.payload_hash : sha256_hex(request.body);
   return out;
 }
