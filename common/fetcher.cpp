@@ -22,6 +22,7 @@ constexpr size_t kFlushBytes = 64u << 10;
 struct MessageState {
   bool framed = false; // a message (begin/end lines); false for bare references
   bool unreadable = false; // the body announced nothing we could parse
+  bool begun = false;      // begin line written (guarded by mutex)
   MessageRef ref;
   std::atomic<int> remaining{0};
   std::mutex mutex;
@@ -132,7 +133,18 @@ struct Fetcher::Impl {
     return std::nullopt;
   }
 
+  // The begin line goes out when work on the message starts, not when it is
+  // queued: spans then overlap only as far as --parallel makes them.
+  void begin_message(MessageState& m) {
+    if (!m.framed) return;
+    std::lock_guard<std::mutex> lock(m.mutex);
+    if (m.begun) return;
+    m.begun = true;
+    write(to_line(BeginLine{m.ref}) + "\n", false);
+  }
+
   void fetch(ObjectSource& source, Job& job) {
+    begin_message(*job.message);
     const S3ObjectRef& object = job.object;
     std::string buffer;
     std::string prefix;
@@ -229,7 +241,6 @@ struct Fetcher::Impl {
     auto state = std::make_shared<MessageState>();
     state->framed = true;
     state->ref = message.ref;
-    write(to_line(BeginLine{message.ref}) + "\n", false);
     auto announcement = parse_s3_announcement(message.body);
     if (!announcement.ok()) {
       // Unreadable bodies stay on the queue (and reach a dead-letter queue
@@ -250,6 +261,7 @@ struct Fetcher::Impl {
 
   void finish_message_unqueued(MessageState& m) {
     m.remaining = 0;
+    begin_message(m);
     finish_message(m);
   }
 

@@ -44,7 +44,8 @@ struct EndLine {
   uint64_t records = 0; // records s3-fetch emitted for this message
   std::string error;    // first failure, when !ok
   // Set by a sink (la-post) once it has resolved every record in the span:
-  // how many it delivered. Absent (-1) until a sink has seen the end line;
+  // how many records of the span it delivered (when messages interleave,
+  // the span also holds other messages' records). Absent (-1) until a sink has seen the end line;
   // sqs-ack deletes only delivered-and-ok messages.
   int64_t delivered = -1;
 };

@@ -350,6 +350,17 @@ PostOutcome Poster::run(LineReader& in) {
     std::lock_guard<std::mutex> lock(impl.mutex);
     impl.drain();
   }
+  // A closing summary, so a driver can report what was sent without
+  // counting records itself.
+  Json::Value summary(Json::objectValue);
+  summary[kControlKey] = "stats";
+  summary["tool"] = "la-post";
+  summary["records_posted"] = Json::UInt64(stats_.records_posted);
+  summary["records_failed"] = Json::UInt64(stats_.records_failed);
+  summary["chunks_posted"] = Json::UInt64(stats_.chunks_posted);
+  summary["chunks_failed"] = Json::UInt64(stats_.chunks_failed);
+  if (!impl.output_failed && !impl.out.write_line(to_json_line(summary)).ok())
+    impl.output_failed = true;
   if (!impl.out.flush().ok()) impl.output_failed = true;
   if (impl.output_failed) return PostOutcome::kOutputFailed;
   if (impl.fatal) return PostOutcome::kFatal;
