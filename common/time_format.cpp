@@ -123,6 +123,8 @@ Result<TimePoint> parse_iso8601(std::string_view text) {
   if (!read_digits(s, 4, &year) || !read_char(s, '-') || !read_digits(s, 2, &month) ||
       !read_char(s, '-') || !read_digits(s, 2, &day) || !valid_date(year, month, day))
     return bad;
+  // TimePoint counts nanoseconds in 64 bits: it ends in 2262.
+  if (year < 1970 || year > 2200) return make_error("time out of range (1970-2200): '" + std::string(text) + "'");
   TimePoint t = make_time(year, month, day, 0, 0, 0);
   if (s.empty()) return t;
   if (!read_char(s, 'T') && !read_char(s, 't') && !read_char(s, ' ')) return bad;

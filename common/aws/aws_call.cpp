@@ -45,9 +45,11 @@ ServiceError parse_service_error(long status, const std::string& body) {
 
 std::string describe_service_error(long status, const std::string& body) {
   ServiceError e = parse_service_error(status, body);
+  const std::string http = "HTTP " + std::to_string(status);
+  if (e.code == http) return e.message.empty() ? http : http + ": " + e.message;
   std::string text = e.code;
   if (!e.message.empty()) text += ": " + e.message;
-  return text + " (HTTP " + std::to_string(status) + ")";
+  return text + " (" + http + ")";
 }
 
 Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,

@@ -42,3 +42,13 @@ TEST(TimeFormat, StartOfUtcDay) {
 
 } // namespace
 } // namespace c42
+
+namespace c42 {
+namespace {
+TEST(TimeFormat, RejectsYearsTheClockCannotHold) {
+  EXPECT_FALSE(parse_iso8601("2999-01-01").ok());
+  EXPECT_FALSE(parse_iso8601("1900-01-01").ok());
+  EXPECT_TRUE(parse_iso8601("2200-01-01").ok());
+}
+} // namespace
+} // namespace c42

@@ -1,0 +1,39 @@
+"""Running the built tools from tests."""
+
+import json
+import os
+import subprocess
+
+SOURCE_DIR = os.environ.get(
+    "C42_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BIN_DIR = os.environ.get("C42_BIN_DIR", os.path.join(SOURCE_DIR, "build"))
+DRIVER = os.path.join(SOURCE_DIR, "scripts", "c42-ship")
+
+
+def tool_path(name):
+    return os.path.join(BIN_DIR, name)
+
+
+def run_tool(name, args=(), input=b"", env=None, timeout=120):
+    """Runs a tool with a clean environment plus `env`; returns the
+    CompletedProcess with bytes stdout/stderr."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("AWS_", "LA_", "SQS_", "C42_"))}
+    full_env.update(env or {})
+    if isinstance(input, str):
+        input = input.encode("utf-8")
+    return subprocess.run([tool_path(name)] + list(args), input=input, env=full_env,
+                          capture_output=True, timeout=timeout)
+
+
+def lines_of(output):
+    """Parses NDJSON output (bytes) into objects."""
+    return [json.loads(line) for line in output.decode("utf-8").split("\n") if line]
+
+
+def controls(objs, kind=None):
+    return [o for o in objs if "@c42" in o and (kind is None or o["@c42"] == kind)]
+
+
+def records(objs):
+    return [o for o in objs if "@c42" not in o]
