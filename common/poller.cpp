@@ -13,10 +13,11 @@ PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock&
     if (stop_requested && stop_requested()) return PollOutcome::kOk;
     int wait = config.wait_seconds;
     if (config.deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::seconds>(*config.deadline - clock.now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*config.deadline -
+                                                                        clock.now());
       if (left.count() <= 0) return PollOutcome::kOk;
       // A long poll must not carry us past the deadline.
-      wait = static_cast<int>(std::min<long long>(wait, left.count()));
+      wait = static_cast<int>(std::min<long long>(wait, left.count() / 1000));
     }
     int want = config.max_messages;
     if (config.max_messages_total > 0) {

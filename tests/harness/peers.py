@@ -74,6 +74,14 @@ def stop_process(proc, grace=5.0):
         proc.wait()
 
 
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def moto_command():
     exe = shutil.which("moto_server")
     if exe:
@@ -176,12 +184,12 @@ class LogAnalytics:
             cmd += ["--rules", json.dumps(rules)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
-        while not os.path.exists(port_file) or not open(port_file).read().strip():
+        while not read_text(port_file).strip():
             if self.proc.poll() is not None or time.time() > deadline:
                 self.stop()
                 raise RuntimeError("Log Analytics stand-in did not start")
             time.sleep(0.05)
-        self.port = int(open(port_file).read().strip())
+        self.port = int(read_text(port_file).strip())
         self.endpoint = "http://127.0.0.1:%d" % self.port
 
     def tool_env(self):
