@@ -1,12 +1,11 @@
 #include "common/acker.h"
 
-#include <poll.h>
-
-#include <map>
-#include <vector>
-
 #include "common/json_text.h"
 #include "common/stream.h"
+
+#include <map>
+#include <poll.h>
+#include <vector>
 
 namespace c42 {
 
@@ -30,8 +29,10 @@ public:
   void add_release(const MessageRef& ref) { add(releases_, ref, true); }
 
   void flush_all() {
-    for (auto& [queue, list] : deletes_) send(queue, list, false);
-    for (auto& [queue, list] : releases_) send(queue, list, true);
+    for (auto& [queue, list] : deletes_)
+      send(queue, list, false);
+    for (auto& [queue, list] : releases_)
+      send(queue, list, true);
     deletes_.clear();
     releases_.clear();
   }
@@ -62,8 +63,8 @@ private:
     std::vector<aws::SqsBatchEntry> entries;
     for (size_t i = 0; i < refs.size(); ++i)
       entries.push_back(aws::SqsBatchEntry{std::to_string(i), refs[i].receipt_handle, 0});
-    auto reply = release ? deleter_.release_batch(queue, entries)
-                         : deleter_.delete_batch(queue, entries);
+    auto reply =
+        release ? deleter_.release_batch(queue, entries) : deleter_.delete_batch(queue, entries);
     const std::string done = release ? "released" : "deleted";
     const std::string failed = release ? "release-failed" : "delete-failed";
     if (!reply.ok()) {
@@ -136,7 +137,8 @@ AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader&
     if (!is_control_line(line)) continue; // records are not ours to judge
     auto value = parse_json_object(line);
     if (!value.ok()) {
-      if (warn) warn("input line " + std::to_string(in.line_number()) + ": " + value.error().message);
+      if (warn)
+        warn("input line " + std::to_string(in.line_number()) + ": " + value.error().message);
       bad_input = true;
       break;
     }
@@ -182,8 +184,7 @@ AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader&
   if (batcher.output_failed) return AckOutcome::kOutputFailed;
   if (bad_input) return AckOutcome::kBadInput;
   if (batcher.service_error) return AckOutcome::kServiceError;
-  return stats->kept + stats->failed + stats->released > 0 ? AckOutcome::kPartial
-                                                           : AckOutcome::kOk;
+  return stats->kept + stats->failed + stats->released > 0 ? AckOutcome::kPartial : AckOutcome::kOk;
 }
 
 } // namespace c42

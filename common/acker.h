@@ -3,12 +3,12 @@
 // message.
 #pragma once
 
+#include "common/aws/sqs_client.h"
+#include "common/line_io.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
-
-#include "common/aws/sqs_client.h"
-#include "common/line_io.h"
 
 namespace c42 {
 

@@ -1,10 +1,10 @@
 // Hashing and encoding primitives shared by SigV4 and the SharedKey scheme.
 #pragma once
 
+#include "common/result.h"
+
 #include <string>
 #include <string_view>
-
-#include "common/result.h"
 
 namespace c42 {
 

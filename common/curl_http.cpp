@@ -1,8 +1,7 @@
 #include "common/curl_http.h"
 
-#include <curl/curl.h>
-
 #include <cstring>
+#include <curl/curl.h>
 #include <mutex>
 
 namespace c42 {
@@ -30,7 +29,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   std::string_view line(data, n);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+    line.remove_suffix(1);
   if (line.rfind("HTTP/", 0) == 0) {
     // A new status line (after 100 Continue or a proxy CONNECT): start over.
     t->response.headers.clear();
@@ -41,7 +41,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     t->response.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   }
   return n;
@@ -136,7 +137,8 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
       curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
   }
 
   CURLcode code = curl_easy_perform(curl);
@@ -154,8 +156,8 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
       last_failure_ = TransportError::kAborted;
       return make_error("transfer aborted");
     }
-    last_failure_ = code == CURLE_OPERATION_TIMEDOUT ? TransportError::kTimeout
-                                                     : TransportError::kNetwork;
+    last_failure_ =
+        code == CURLE_OPERATION_TIMEDOUT ? TransportError::kTimeout : TransportError::kNetwork;
     std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
     return make_error(detail);
   }

@@ -2,9 +2,9 @@
 // requests made by the same thread.
 #pragma once
 
-#include <memory>
-
 #include "common/http.h"
+
+#include <memory>
 
 namespace c42 {
 

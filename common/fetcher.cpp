@@ -1,10 +1,5 @@
 #include "common/fetcher.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-
 #include "common/decompressor.h"
 #include "common/json_text.h"
 #include "common/json_value.h"
@@ -13,6 +8,11 @@
 #include "common/stream.h"
 #include "common/time_format.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 namespace c42 {
 
 namespace {
@@ -20,7 +20,7 @@ namespace {
 constexpr size_t kFlushBytes = 64u << 10;
 
 struct MessageState {
-  bool framed = false; // a message (begin/end lines); false for bare references
+  bool framed = false;     // a message (begin/end lines); false for bare references
   bool unreadable = false; // the body announced nothing we could parse
   bool begun = false;      // begin line written (guarded by mutex)
   MessageRef ref;
@@ -44,7 +44,8 @@ Result<SkipBefore> parse_skip_before(const std::string& text) {
     return skip;
   }
   auto date = parse_iso8601(text);
-  if (!date.ok()) return make_error("--skip-before takes today, none or an ISO 8601 date, not '" + text + "'");
+  if (!date.ok())
+    return make_error("--skip-before takes today, none or an ISO 8601 date, not '" + text + "'");
   skip.mode = SkipBefore::Mode::kDate;
   skip.date = *date;
   return skip;
@@ -95,7 +96,8 @@ struct Fetcher::Impl {
   }
 
   void start() {
-    for (int i = 0; i < config.parallel; ++i) workers.emplace_back([this] { work(); });
+    for (int i = 0; i < config.parallel; ++i)
+      workers.emplace_back([this] { work(); });
   }
 
   void stop() {
@@ -104,7 +106,8 @@ struct Fetcher::Impl {
       closing = true;
     }
     changed.notify_all();
-    for (auto& t : workers) t.join();
+    for (auto& t : workers)
+      t.join();
     workers.clear();
   }
 
@@ -126,9 +129,12 @@ struct Fetcher::Impl {
 
   std::optional<TimePoint> cutoff() const {
     switch (config.skip_before.mode) {
-    case SkipBefore::Mode::kToday: return start_of_utc_day(clock.now());
-    case SkipBefore::Mode::kDate: return config.skip_before.date;
-    case SkipBefore::Mode::kNone: break;
+    case SkipBefore::Mode::kToday:
+      return start_of_utc_day(clock.now());
+    case SkipBefore::Mode::kDate:
+      return config.skip_before.date;
+    case SkipBefore::Mode::kNone:
+      break;
     }
     return std::nullopt;
   }
@@ -175,11 +181,11 @@ struct Fetcher::Impl {
     aws::S3GetOptions options;
     options.modified_since = cutoff();
     options.on_start = [&](std::optional<TimePoint> t) { last_modified = t; };
-    auto result = source.get(object.bucket, object.key, options,
-                             [&](const char* data, size_t size) {
-                               decode_status = decompressor.feed(data, size);
-                               return decode_status.ok() && !output_failed;
-                             });
+    auto result =
+        source.get(object.bucket, object.key, options, [&](const char* data, size_t size) {
+          decode_status = decompressor.feed(data, size);
+          return decode_status.ok() && !output_failed;
+        });
     std::string error;
     bool skipped = false;
     if (!line_status.ok()) {
@@ -256,7 +262,8 @@ struct Fetcher::Impl {
       return;
     }
     state->remaining = static_cast<int>(announcement->objects.size());
-    for (S3ObjectRef& object : announcement->objects) enqueue(Job{state, std::move(object)});
+    for (S3ObjectRef& object : announcement->objects)
+      enqueue(Job{state, std::move(object)});
   }
 
   void finish_message_unqueued(MessageState& m) {
@@ -277,7 +284,9 @@ Fetcher::Fetcher(FetchConfig config, ObjectSourceFactory sources, const Clock& c
     : impl_(std::make_unique<Impl>(std::move(config), std::move(sources), clock, out,
                                    std::move(warn), stats_)) {}
 
-Fetcher::~Fetcher() { impl_->stop(); }
+Fetcher::~Fetcher() {
+  impl_->stop();
+}
 
 FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& references) {
   Impl& impl = *impl_;
@@ -304,7 +313,8 @@ FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& refere
     if (line.rfind("s3://", 0) == 0) {
       auto ref = parse_s3_reference(std::string(line));
       if (!ref.ok()) {
-        if (impl.warn) impl.warn("line " + std::to_string(in->line_number()) + ": " + ref.error().message);
+        if (impl.warn)
+          impl.warn("line " + std::to_string(in->line_number()) + ": " + ref.error().message);
         bad_input = true;
         break;
       }
@@ -316,7 +326,8 @@ FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& refere
       if (value.ok() && control_kind(*value) == "message") {
         auto message = message_from_json(*value);
         if (!message.ok()) {
-          if (impl.warn) impl.warn("line " + std::to_string(in->line_number()) + ": " + message.error().message);
+          if (impl.warn)
+            impl.warn("line " + std::to_string(in->line_number()) + ": " + message.error().message);
           bad_input = true;
           break;
         }
@@ -324,7 +335,8 @@ FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& refere
         continue;
       }
       if (!value.ok()) {
-        if (impl.warn) impl.warn("line " + std::to_string(in->line_number()) + ": " + value.error().message);
+        if (impl.warn)
+          impl.warn("line " + std::to_string(in->line_number()) + ": " + value.error().message);
         bad_input = true;
         break;
       }
@@ -346,9 +358,10 @@ S3ObjectSource::S3ObjectSource(std::unique_ptr<HttpClient> http, aws::ServiceCon
   client_ = std::make_unique<aws::S3Client>(std::move(context), std::move(addressing));
 }
 
-Result<aws::S3GetResult> S3ObjectSource::get(const std::string& bucket, const std::string& key,
-                                             const aws::S3GetOptions& options,
-                                             const std::function<bool(const char*, size_t)>& on_data) {
+Result<aws::S3GetResult>
+S3ObjectSource::get(const std::string& bucket, const std::string& key,
+                    const aws::S3GetOptions& options,
+                    const std::function<bool(const char*, size_t)>& on_data) {
   return client_->get_object(bucket, key, options, on_data);
 }
 

@@ -3,17 +3,17 @@
 // each one through decompression and line splitting.
 #pragma once
 
+#include "common/aws/s3_client.h"
+#include "common/clock.h"
+#include "common/line_io.h"
+#include "common/s3_event.h"
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "common/aws/s3_client.h"
-#include "common/clock.h"
-#include "common/line_io.h"
-#include "common/s3_event.h"
 
 namespace c42 {
 

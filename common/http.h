@@ -2,14 +2,14 @@
 // unit tests inject a fake. One HttpClient is used by one thread at a time.
 #pragma once
 
+#include "common/result.h"
+
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "common/result.h"
 
 namespace c42 {
 

@@ -45,8 +45,10 @@ Result<Json::Value> parse_json(std::string_view text) {
           line += c;
         }
       }
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      while (!line.empty() && line.front() == ' ') line.erase(line.begin());
+      while (!line.empty() && line.back() == ' ')
+        line.pop_back();
+      while (!line.empty() && line.front() == ' ')
+        line.erase(line.begin());
       return make_error("invalid JSON: " + line);
     }
   } catch (const std::exception& e) {

@@ -2,12 +2,11 @@
 // throws, and compact one-line serialization.
 #pragma once
 
-#include <json/json.h>
+#include "common/result.h"
 
+#include <json/json.h>
 #include <string>
 #include <string_view>
-
-#include "common/result.h"
 
 namespace c42 {
 

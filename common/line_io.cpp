@@ -1,9 +1,8 @@
 #include "common/line_io.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <unistd.h>
 
 namespace c42 {
 
@@ -64,7 +63,9 @@ LineWriter::LineWriter(int fd, size_t buffer_bytes) : fd_(fd), buffer_bytes_(buf
   buffer_.reserve(buffer_bytes_);
 }
 
-LineWriter::~LineWriter() { (void)flush(); }
+LineWriter::~LineWriter() {
+  (void)flush();
+}
 
 Status LineWriter::write_all(const char* data, size_t size) {
   while (size > 0) {

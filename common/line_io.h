@@ -1,11 +1,11 @@
 // Line-oriented standard input and output for the NDJSON stream.
 #pragma once
 
+#include "common/result.h"
+
 #include <mutex>
 #include <string>
 #include <string_view>
-
-#include "common/result.h"
 
 namespace c42 {
 

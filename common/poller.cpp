@@ -1,20 +1,20 @@
 #include "common/poller.h"
 
-#include <algorithm>
-
 #include "common/stream.h"
+
+#include <algorithm>
 
 namespace c42 {
 
 PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock& clock,
-                     LineWriter& out, const std::function<bool()>& stop_requested,
-                     PollStats* stats, std::string* error) {
+                     LineWriter& out, const std::function<bool()>& stop_requested, PollStats* stats,
+                     std::string* error) {
   for (;;) {
     if (stop_requested && stop_requested()) return PollOutcome::kOk;
     int wait = config.wait_seconds;
     if (config.deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*config.deadline -
-                                                                        clock.now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*config.deadline - clock.now());
       if (left.count() <= 0) return PollOutcome::kOk;
       // A long poll must not carry us past the deadline.
       wait = static_cast<int>(std::min<long long>(wait, left.count() / 1000));

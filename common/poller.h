@@ -3,13 +3,13 @@
 // signal.
 #pragma once
 
+#include "common/aws/sqs_client.h"
+#include "common/line_io.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
-
-#include "common/aws/sqs_client.h"
-#include "common/line_io.h"
 
 namespace c42 {
 
@@ -20,7 +20,7 @@ struct PollConfig {
   std::optional<int> visibility_timeout;
   bool until_empty = false;
   std::optional<TimePoint> deadline; // no receive starts after this
-  uint64_t max_messages_total = 0;    // 0: no limit
+  uint64_t max_messages_total = 0;   // 0: no limit
 };
 
 struct PollStats {
@@ -31,7 +31,7 @@ struct PollStats {
 enum class PollOutcome { kOk, kServiceError, kOutputFailed };
 
 PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock& clock,
-                     LineWriter& out, const std::function<bool()>& stop_requested,
-                     PollStats* stats, std::string* error);
+                     LineWriter& out, const std::function<bool()>& stop_requested, PollStats* stats,
+                     std::string* error);
 
 } // namespace c42

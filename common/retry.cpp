@@ -1,10 +1,10 @@
 #include "common/retry.h"
 
+#include "common/time_format.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
-
-#include "common/time_format.h"
 
 namespace c42 {
 
@@ -28,7 +28,8 @@ Backoff::Backoff(RetryPolicy policy, uint64_t seed) : policy_(policy), rng_(seed
 
 Millis Backoff::delay(int retry, std::optional<Millis> retry_after) {
   long long ceiling = policy_.base_delay.count();
-  for (int i = 1; i < retry && ceiling < policy_.max_delay.count(); ++i) ceiling *= 2;
+  for (int i = 1; i < retry && ceiling < policy_.max_delay.count(); ++i)
+    ceiling *= 2;
   ceiling = std::min<long long>(ceiling, policy_.max_delay.count());
   std::uniform_int_distribution<long long> pick(0, ceiling);
   Millis jittered(pick(rng_));

@@ -2,13 +2,13 @@
 // stretched to honour a server's Retry-After.
 #pragma once
 
+#include "common/clock.h"
+
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
-
-#include "common/clock.h"
 
 namespace c42 {
 

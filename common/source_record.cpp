@@ -43,7 +43,8 @@ Result<SourceRecord> source_record_from_json(const Json::Value& v) {
   if (v["index"].isUInt64()) r.index = v["index"].asUInt64();
   if (has_string_member(v, "line_b64")) {
     auto bytes = base64_decode(v["line_b64"].asString());
-    if (!bytes.ok()) return make_error("record has a malformed 'line_b64': " + bytes.error().message);
+    if (!bytes.ok())
+      return make_error("record has a malformed 'line_b64': " + bytes.error().message);
     r.line = std::move(bytes.value());
   } else {
     r.line = v["line"].asString();

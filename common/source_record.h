@@ -5,12 +5,12 @@
 // this fixed order so the hot path can build records by concatenation.
 #pragma once
 
+#include "common/json_value.h"
+#include "common/result.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "common/json_value.h"
-#include "common/result.h"
 
 namespace c42 {
 

@@ -3,12 +3,12 @@
 // the control lines (objects whose first key is "@c42").
 #pragma once
 
+#include "common/json_value.h"
+#include "common/result.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "common/json_value.h"
-#include "common/result.h"
 
 namespace c42 {
 

@@ -67,8 +67,12 @@ bool read_char(std::string_view& text, char c) {
 
 } // namespace
 
-std::string format_amz_date(TimePoint t) { return strftime_utc(t, "%Y%m%dT%H%M%SZ"); }
-std::string format_date_stamp(TimePoint t) { return strftime_utc(t, "%Y%m%d"); }
+std::string format_amz_date(TimePoint t) {
+  return strftime_utc(t, "%Y%m%dT%H%M%SZ");
+}
+std::string format_date_stamp(TimePoint t) {
+  return strftime_utc(t, "%Y%m%d");
+}
 
 std::string format_http_date(TimePoint t) {
   static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -124,7 +128,8 @@ Result<TimePoint> parse_iso8601(std::string_view text) {
       !read_char(s, '-') || !read_digits(s, 2, &day) || !valid_date(year, month, day))
     return bad;
   // TimePoint counts nanoseconds in 64 bits: it ends in 2262.
-  if (year < 1970 || year > 2200) return make_error("time out of range (1970-2200): '" + std::string(text) + "'");
+  if (year < 1970 || year > 2200)
+    return make_error("time out of range (1970-2200): '" + std::string(text) + "'");
   TimePoint t = make_time(year, month, day, 0, 0, 0);
   if (s.empty()) return t;
   if (!read_char(s, 'T') && !read_char(s, 't') && !read_char(s, ' ')) return bad;
@@ -163,10 +168,12 @@ Result<TimePoint> parse_iso8601(std::string_view text) {
 
 Result<TimePoint> parse_deadline(std::string_view text) {
   bool all_digits = !text.empty() && text.size() <= 12;
-  for (char c : text) all_digits = all_digits && c >= '0' && c <= '9';
+  for (char c : text)
+    all_digits = all_digits && c >= '0' && c <= '9';
   if (all_digits) return TimePoint(std::chrono::seconds(std::stoll(std::string(text))));
   auto t = parse_iso8601(text);
-  if (!t.ok()) return make_error("not a time (ISO 8601 or epoch seconds): '" + std::string(text) + "'");
+  if (!t.ok())
+    return make_error("not a time (ISO 8601 or epoch seconds): '" + std::string(text) + "'");
   return t;
 }
 

@@ -1,11 +1,11 @@
 // The timestamp formats the protocols use, all in UTC.
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "common/clock.h"
 #include "common/result.h"
+
+#include <string>
+#include <string_view>
 
 namespace c42 {
 

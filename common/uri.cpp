@@ -1,8 +1,7 @@
 #include "common/uri.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cctype>
 
 namespace c42 {
@@ -12,7 +11,9 @@ std::string Url::authority() const {
   return port ? h + ":" + std::to_string(port) : h;
 }
 
-std::string Url::origin() const { return scheme + "://" + authority(); }
+std::string Url::origin() const {
+  return scheme + "://" + authority();
+}
 
 bool Url::host_is_ip_address() const {
   unsigned char buf[16];
@@ -22,7 +23,8 @@ bool Url::host_is_ip_address() const {
 Result<Url> parse_url(std::string_view text) {
   Url url;
   size_t scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return make_error("URL has no scheme: " + std::string(text));
+  if (scheme_end == std::string_view::npos)
+    return make_error("URL has no scheme: " + std::string(text));
   url.scheme = std::string(text.substr(0, scheme_end));
   std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
                  [](unsigned char c) { return std::tolower(c); });

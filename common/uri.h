@@ -1,10 +1,10 @@
 // URL parsing and the percent-encodings AWS and S3 event notifications use.
 #pragma once
 
+#include "common/result.h"
+
 #include <string>
 #include <string_view>
-
-#include "common/result.h"
 
 namespace c42 {
 

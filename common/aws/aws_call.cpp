@@ -52,8 +52,8 @@ std::string describe_service_error(long status, const std::string& body) {
   return text + " (" + http + ")";
 }
 
-Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,
-                                      bool s3_mode, const BodySink* sink) {
+Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
+                                      const BodySink* sink) {
   Backoff backoff(ctx.retry);
   bool delivered = false;
   BodySink tracking;

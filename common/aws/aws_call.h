@@ -3,13 +3,13 @@
 // never carries a stale X-Amz-Date.
 #pragma once
 
-#include <string>
-
 #include "common/aws/credentials.h"
 #include "common/aws/sigv4.h"
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/retry.h"
+
+#include <string>
 
 namespace c42::aws {
 
@@ -42,7 +42,7 @@ struct CallOutcome {
 // backoff. Returns the final response whatever its status, or an Error when
 // no response arrived after all attempts or credentials are unavailable.
 // With a sink, retries stop once body bytes were delivered to it.
-Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,
-                                      bool s3_mode, const BodySink* sink = nullptr);
+Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
+                                      const BodySink* sink = nullptr);
 
 } // namespace c42::aws

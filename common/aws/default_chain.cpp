@@ -1,10 +1,10 @@
 #include "common/aws/default_chain.h"
 
-#include <vector>
-
 #include "common/aws/cached_credentials_provider.h"
 #include "common/aws/credentials_chain.h"
 #include "common/aws/env_credentials_provider.h"
+
+#include <vector>
 
 namespace c42::aws {
 

@@ -3,11 +3,11 @@
 // -> STS), profiles and instance metadata join it here.
 #pragma once
 
-#include <memory>
-
 #include "common/aws/credentials.h"
 #include "common/clock.h"
 #include "common/environment.h"
+
+#include <memory>
 
 namespace c42::aws {
 

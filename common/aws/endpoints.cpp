@@ -58,7 +58,8 @@ std::string s3_object_url(const S3Addressing& addressing, const std::string& buc
   std::string base_path = ep.path == "/" ? "" : ep.path;
   if (!base_path.empty() && base_path.back() == '/') base_path.pop_back();
   // Dotted bucket names break TLS wildcard certificates when virtual-hosted.
-  bool path_style = addressing.path_style || (ep.scheme == "https" && bucket.find('.') != std::string::npos);
+  bool path_style =
+      addressing.path_style || (ep.scheme == "https" && bucket.find('.') != std::string::npos);
   if (path_style)
     return ep.origin() + base_path + "/" + uri_encode(bucket, true) + "/" + uri_encode(key, false);
   Url virtual_host = ep;

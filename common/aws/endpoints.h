@@ -3,11 +3,11 @@
 // AWS_ENDPOINT_URL before the public endpoint.
 #pragma once
 
-#include <string>
-
 #include "common/environment.h"
 #include "common/result.h"
 #include "common/uri.h"
+
+#include <string>
 
 namespace c42::aws {
 
@@ -19,7 +19,7 @@ std::string configured_endpoint(const Environment& env, const std::string& servi
 Result<std::string> resolve_region(const Environment& env, const std::string& hint_url = "");
 
 struct S3Addressing {
-  Url endpoint;           // scheme and authority to talk to
+  Url endpoint;            // scheme and authority to talk to
   bool path_style = false; // bucket in the path rather than in the host
 };
 

@@ -2,12 +2,12 @@
 // object of any size needs only a transfer buffer.
 #pragma once
 
+#include "common/aws/aws_call.h"
+#include "common/aws/endpoints.h"
+
 #include <functional>
 #include <optional>
 #include <string>
-
-#include "common/aws/aws_call.h"
-#include "common/aws/endpoints.h"
 
 namespace c42::aws {
 

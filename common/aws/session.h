@@ -3,12 +3,12 @@
 // are reported up front (kExitConfig) rather than as a failed call.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include "common/aws/aws_call.h"
 #include "common/aws/credentials.h"
 #include "common/environment.h"
+
+#include <memory>
+#include <string>
 
 namespace c42::aws {
 

@@ -22,12 +22,12 @@ Result<Json::Value> SqsClient::call(const std::string& action, const Json::Value
   if (!outcome.ok()) return make_error("SQS " + action + " failed: " + outcome.error().message);
   const HttpResponse& response = outcome->response;
   if (response.status != 200)
-    return make_error("SQS " + action + " failed: " +
-                      describe_service_error(response.status, response.body));
+    return make_error("SQS " + action +
+                      " failed: " + describe_service_error(response.status, response.body));
   auto json = parse_json_object(response.body.empty() ? "{}" : response.body);
   if (!json.ok())
-    return make_error("SQS " + action + " returned an unreadable response: " +
-                      json.error().message);
+    return make_error("SQS " + action +
+                      " returned an unreadable response: " + json.error().message);
   return json;
 }
 
@@ -60,8 +60,8 @@ Result<std::vector<SqsMessage>> SqsClient::receive(const std::string& queue_url,
     if (!count.empty()) message.receive_count = std::atoi(count.c_str());
     std::string sent = string_member(attrs, "SentTimestamp");
     if (!sent.empty())
-      message.sent_at = format_iso8601(
-          TimePoint(std::chrono::milliseconds(std::atoll(sent.c_str()))), true);
+      message.sent_at =
+          format_iso8601(TimePoint(std::chrono::milliseconds(std::atoll(sent.c_str()))), true);
     messages.push_back(std::move(message));
   }
   return messages;
@@ -86,7 +86,8 @@ Result<SqsBatchResult> SqsClient::batch(const std::string& action, const std::st
   auto reply = call(action, body, 30000);
   if (!reply.ok()) return reply.error();
   SqsBatchResult result;
-  for (const Json::Value& s : (*reply)["Successful"]) result.succeeded.push_back(string_member(s, "Id"));
+  for (const Json::Value& s : (*reply)["Successful"])
+    result.succeeded.push_back(string_member(s, "Id"));
   for (const Json::Value& f : (*reply)["Failed"]) {
     SqsBatchFailure failure;
     failure.id = string_member(f, "Id");
@@ -103,14 +104,16 @@ Result<SqsBatchResult> SqsClient::delete_batch(const std::string& queue_url,
   return batch("DeleteMessageBatch", queue_url, entries, false);
 }
 
-Result<SqsBatchResult> SqsClient::change_visibility_batch(
-    const std::string& queue_url, const std::vector<SqsBatchEntry>& entries) {
+Result<SqsBatchResult>
+SqsClient::change_visibility_batch(const std::string& queue_url,
+                                   const std::vector<SqsBatchEntry>& entries) {
   return batch("ChangeMessageVisibilityBatch", queue_url, entries, true);
 }
 
 Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& region) {
   std::string configured = configured_endpoint(env, "SQS");
-  auto url = parse_url(configured.empty() ? "https://sqs." + region + ".amazonaws.com" : configured);
+  auto url =
+      parse_url(configured.empty() ? "https://sqs." + region + ".amazonaws.com" : configured);
   if (!url.ok()) return make_error("bad SQS endpoint: " + url.error().message);
   return url;
 }

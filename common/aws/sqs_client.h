@@ -2,14 +2,14 @@
 // the three calls the pipeline needs.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "common/aws/aws_call.h"
 #include "common/environment.h"
 #include "common/json_value.h"
 #include "common/uri.h"
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace c42::aws {
 
@@ -50,8 +50,7 @@ public:
   SqsClient(ServiceContext context, Url endpoint);
 
   Result<std::vector<SqsMessage>> receive(const std::string& queue_url, int max_messages,
-                                          int wait_seconds,
-                                          std::optional<int> visibility_timeout);
+                                          int wait_seconds, std::optional<int> visibility_timeout);
   Result<SqsBatchResult> delete_batch(const std::string& queue_url,
                                       const std::vector<SqsBatchEntry>& entries);
   Result<SqsBatchResult> change_visibility_batch(const std::string& queue_url,

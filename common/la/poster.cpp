@@ -1,5 +1,9 @@
 #include "common/la/poster.h"
 
+#include "common/json_text.h"
+#include "common/json_value.h"
+#include "common/stream.h"
+
 #include <condition_variable>
 #include <deque>
 #include <limits>
@@ -7,10 +11,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include "common/json_text.h"
-#include "common/json_value.h"
-#include "common/stream.h"
 
 namespace c42::la {
 
@@ -95,11 +95,13 @@ struct Chunk {
 };
 
 struct OutputItem {
-  std::string line;           // ready to write, when end_of is null
+  std::string line;             // ready to write, when end_of is null
   std::shared_ptr<Span> end_of; // the end line of this span, once resolved
 };
 
-std::string span_key(const MessageRef& ref) { return ref.queue_url + "\n" + ref.receipt_handle; }
+std::string span_key(const MessageRef& ref) {
+  return ref.queue_url + "\n" + ref.receipt_handle;
+}
 
 } // namespace
 
@@ -131,7 +133,8 @@ struct Poster::Impl {
   }
 
   void start() {
-    for (int i = 0; i < config.in_flight; ++i) workers.emplace_back([this] { work(); });
+    for (int i = 0; i < config.in_flight; ++i)
+      workers.emplace_back([this] { work(); });
   }
 
   void stop() {
@@ -140,7 +143,8 @@ struct Poster::Impl {
       closing = true;
     }
     changed.notify_all();
-    for (auto& t : workers) t.join();
+    for (auto& t : workers)
+      t.join();
     workers.clear();
   }
 
@@ -318,7 +322,9 @@ struct Poster::Impl {
 Poster::Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Warn warn)
     : impl_(std::make_unique<Impl>(config, std::move(senders), out, std::move(warn), stats_)) {}
 
-Poster::~Poster() { impl_->stop(); }
+Poster::~Poster() {
+  impl_->stop();
+}
 
 PostOutcome Poster::run(LineReader& in) {
   Impl& impl = *impl_;
@@ -336,7 +342,8 @@ PostOutcome Poster::run(LineReader& in) {
     if (is_control_line(line)) {
       Status s = impl.handle_control(line);
       if (!s.ok()) {
-        if (impl.warn) impl.warn("input line " + std::to_string(in.line_number()) + ": " + s.error().message);
+        if (impl.warn)
+          impl.warn("input line " + std::to_string(in.line_number()) + ": " + s.error().message);
         bad_input = true;
         break;
       }

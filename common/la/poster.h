@@ -4,16 +4,16 @@
 // fails every message whose span it touches: conservative, never lossy.
 #pragma once
 
-#include <atomic>
-#include <functional>
-#include <memory>
-#include <string>
-
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/la/shared_key.h"
 #include "common/line_io.h"
 #include "common/retry.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
 
 namespace c42::la {
 

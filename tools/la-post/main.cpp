@@ -1,11 +1,11 @@
 // la-post: post records to Azure Log Analytics (HTTP Data Collector API) and
 // re-emit each message's end line with ok and delivered set from the result.
-#include <memory>
-
 #include "common/curl_http.h"
 #include "common/environment.h"
 #include "common/la/poster.h"
 #include "tools/shared/tool_support.h"
+
+#include <memory>
 
 using namespace c42;
 
@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
   RetryPolicy retry;
   retry.max_attempts = config.max_attempts;
   // Checks the key decodes before any data is read.
-  if (auto probe = la::build_data_collector_request(config.target, "[]", clock.now()); !probe.ok()) {
+  if (auto probe = la::build_data_collector_request(config.target, "[]", clock.now());
+      !probe.ok()) {
     tool::error(probe.error().message);
     return kExitConfig;
   }
@@ -106,11 +107,17 @@ int main(int argc, char** argv) {
   la::Poster poster(config.post, senders, out,
                     [](const std::string& message) { tool::error(message); });
   switch (poster.run(in)) {
-  case la::PostOutcome::kOk: return kExitOk;
-  case la::PostOutcome::kPartial: return kExitPartial;
-  case la::PostOutcome::kBadInput: return kExitBadInput;
-  case la::PostOutcome::kFatal: return kExitService;
-  case la::PostOutcome::kOutputFailed: tool::error("cannot write output"); return kExitOutput;
+  case la::PostOutcome::kOk:
+    return kExitOk;
+  case la::PostOutcome::kPartial:
+    return kExitPartial;
+  case la::PostOutcome::kBadInput:
+    return kExitBadInput;
+  case la::PostOutcome::kFatal:
+    return kExitService;
+  case la::PostOutcome::kOutputFailed:
+    tool::error("cannot write output");
+    return kExitOutput;
   }
   return kExitOk;
 }

@@ -1,13 +1,13 @@
 // s3-fetch: read the S3 objects that `message` lines (or s3:// references)
 // announce, and write their lines as records framed by begin/end lines
 // (c42-stream(7)).
-#include <memory>
-
 #include "common/aws/endpoints.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/fetcher.h"
 #include "tools/shared/tool_support.h"
+
+#include <memory>
 
 using namespace c42;
 
@@ -96,10 +96,15 @@ int main(int argc, char** argv) {
                   [](const std::string& message) { tool::error(message); });
   FetchOutcome outcome = fetcher.run(read_stdin ? &in : nullptr, references);
   switch (outcome) {
-  case FetchOutcome::kOk: return kExitOk;
-  case FetchOutcome::kPartial: return kExitPartial;
-  case FetchOutcome::kBadInput: return kExitBadInput;
-  case FetchOutcome::kOutputFailed: tool::error("cannot write output"); return kExitOutput;
+  case FetchOutcome::kOk:
+    return kExitOk;
+  case FetchOutcome::kPartial:
+    return kExitPartial;
+  case FetchOutcome::kBadInput:
+    return kExitBadInput;
+  case FetchOutcome::kOutputFailed:
+    tool::error("cannot write output");
+    return kExitOutput;
   }
   return kExitOk;
 }

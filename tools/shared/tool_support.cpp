@@ -12,7 +12,9 @@ namespace {
 std::string g_name = "c42";
 volatile std::sig_atomic_t g_terminate = 0;
 
-void on_terminate(int) { g_terminate = 1; }
+void on_terminate(int) {
+  g_terminate = 1;
+}
 
 void print(const char* kind, const std::string& message) {
   std::string line = g_name + ": " + kind + message;
@@ -28,11 +30,19 @@ void init(const char* name) {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-const std::string& name() { return g_name; }
+const std::string& name() {
+  return g_name;
+}
 
-void error(const std::string& message) { print("error: ", message); }
-void warning(const std::string& message) { print("warning: ", message); }
-void info(const std::string& message) { print("", message); }
+void error(const std::string& message) {
+  print("error: ", message);
+}
+void warning(const std::string& message) {
+  print("warning: ", message);
+}
+void info(const std::string& message) {
+  print("", message);
+}
 
 int parse(CLI::App& app, int argc, char** argv) {
   app.set_version_flag("--version", std::string(C42_VERSION));
@@ -60,7 +70,8 @@ std::string read_secret_file(const std::string& path, std::string* error) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string secret = buffer.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
+  while (!secret.empty() &&
+         (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
     secret.pop_back();
   if (secret.empty()) *error = path + " is empty";
   return secret;
@@ -74,6 +85,8 @@ void handle_termination() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-bool termination_requested() { return g_terminate != 0; }
+bool termination_requested() {
+  return g_terminate != 0;
+}
 
 } // namespace c42::tool

@@ -3,12 +3,11 @@
 // and the process setup a pipeline stage needs.
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <unistd.h>
-
-#include <string>
-
 #include "common/exit_codes.h"
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <unistd.h>
 
 namespace c42::tool {
 

@@ -40,14 +40,20 @@ int main(int argc, char** argv) {
   LineWriter out(STDOUT_FILENO);
   LineReader in(STDIN_FILENO);
   AckStats stats;
-  AckOutcome outcome = run_ack(config, deleter, in, out,
-                               [](const std::string& message) { tool::error(message); }, &stats);
+  AckOutcome outcome = run_ack(
+      config, deleter, in, out, [](const std::string& message) { tool::error(message); }, &stats);
   switch (outcome) {
-  case AckOutcome::kOk: return kExitOk;
-  case AckOutcome::kPartial: return kExitPartial;
-  case AckOutcome::kBadInput: return kExitBadInput;
-  case AckOutcome::kServiceError: return kExitService;
-  case AckOutcome::kOutputFailed: tool::error("cannot write output"); return kExitOutput;
+  case AckOutcome::kOk:
+    return kExitOk;
+  case AckOutcome::kPartial:
+    return kExitPartial;
+  case AckOutcome::kBadInput:
+    return kExitBadInput;
+  case AckOutcome::kServiceError:
+    return kExitService;
+  case AckOutcome::kOutputFailed:
+    tool::error("cannot write output");
+    return kExitOutput;
   }
   return kExitOk;
 }

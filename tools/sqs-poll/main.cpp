@@ -1,12 +1,12 @@
 // sqs-poll: receive SQS messages and write one `message` line per message
 // (c42-stream(7)).
-#include <memory>
-
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/poller.h"
 #include "common/time_format.h"
 #include "tools/shared/tool_support.h"
+
+#include <memory>
 
 using namespace c42;
 
@@ -45,8 +45,7 @@ int main(int argc, char** argv) {
                "Stop after the first receive that returns no messages.");
   app.add_option("--deadline", config.deadline,
                  "Start no receive after this time (ISO 8601, or seconds since the epoch).");
-  app.add_option("--budget", config.budget,
-                 "Start no receive after this many seconds from now.")
+  app.add_option("--budget", config.budget, "Start no receive after this many seconds from now.")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--max-messages-total", config.poll.max_messages_total,
                  "Stop after this many messages in all (0: no limit).")
@@ -67,8 +66,10 @@ int main(int argc, char** argv) {
     config.poll.deadline = *deadline;
   }
   if (config.budget >= 0) {
-    auto by_budget = clock.now() + std::chrono::milliseconds(static_cast<long long>(config.budget * 1000));
-    if (!config.poll.deadline || by_budget < *config.poll.deadline) config.poll.deadline = by_budget;
+    auto by_budget =
+        clock.now() + std::chrono::milliseconds(static_cast<long long>(config.budget * 1000));
+    if (!config.poll.deadline || by_budget < *config.poll.deadline)
+      config.poll.deadline = by_budget;
   }
   auto session = aws::Session::open(env, clock, config.poll.queue_url);
   if (!session.ok()) {
@@ -90,9 +91,14 @@ int main(int argc, char** argv) {
   PollOutcome outcome =
       run_poll(config.poll, sqs, clock, out, tool::termination_requested, &stats, &error);
   switch (outcome) {
-  case PollOutcome::kOk: return kExitOk;
-  case PollOutcome::kOutputFailed: tool::error(error); return kExitOutput;
-  case PollOutcome::kServiceError: tool::error(error); return kExitService;
+  case PollOutcome::kOk:
+    return kExitOk;
+  case PollOutcome::kOutputFailed:
+    tool::error(error);
+    return kExitOutput;
+  case PollOutcome::kServiceError:
+    tool::error(error);
+    return kExitService;
   }
   return kExitOk;
 }
