@@ -7,11 +7,9 @@
 #include "common/source_record.h"
 #include "common/stream.h"
 #include "common/time_format.h"
+#include "common/worker_pool.h"
 
-#include <condition_variable>
-#include <deque>
 #include <mutex>
-#include <thread>
 
 namespace c42 {
 
@@ -72,11 +70,7 @@ struct Fetcher::Impl {
   Warn warn;
   FetchStats& stats;
 
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::deque<Job> queue;
-  bool closing = false;
-  std::vector<std::thread> workers;
+  std::unique_ptr<WorkerPool<Job>> pool;
   std::atomic<bool> output_failed{false};
 
   Impl(FetchConfig c, ObjectSourceFactory s, const Clock& cl, LineWriter& o, Warn w, FetchStats& st)
@@ -87,44 +81,20 @@ struct Fetcher::Impl {
     if (!out.write_lines(text, flush_now).ok()) output_failed = true;
   }
 
-  void enqueue(Job job) {
-    std::unique_lock<std::mutex> lock(mutex);
-    // Bounded: the reader waits rather than opening ever more messages.
-    changed.wait(lock, [&] { return queue.size() < static_cast<size_t>(config.parallel); });
-    queue.push_back(std::move(job));
-    changed.notify_all();
-  }
+  void enqueue(Job job) { pool->push(std::move(job)); }
 
+  // The queue holds at most --parallel jobs: the reader waits rather than
+  // opening ever more messages.
   void start() {
-    for (int i = 0; i < config.parallel; ++i)
-      workers.emplace_back([this] { work(); });
+    pool = std::make_unique<WorkerPool<Job>>(
+        config.parallel, static_cast<size_t>(config.parallel), [this] {
+          std::shared_ptr<ObjectSource> source = sources();
+          return [this, source](Job& job) { fetch(*source, job); };
+        });
   }
 
   void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      closing = true;
-    }
-    changed.notify_all();
-    for (auto& t : workers)
-      t.join();
-    workers.clear();
-  }
-
-  void work() {
-    std::unique_ptr<ObjectSource> source = sources();
-    for (;;) {
-      Job job;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        changed.wait(lock, [&] { return closing || !queue.empty(); });
-        if (queue.empty()) return;
-        job = std::move(queue.front());
-        queue.pop_front();
-      }
-      changed.notify_all();
-      fetch(*source, job);
-    }
+    if (pool) pool->close_and_join();
   }
 
   std::optional<TimePoint> cutoff() const {

@@ -2,10 +2,6 @@
 
 namespace c42 {
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid
-// (overlongs, surrogates and code points above U+10FFFF are invalid).
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
   size_t need;
@@ -31,8 +27,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   }
   return need + 1;
 }
-
-} // namespace
 
 bool is_valid_utf8(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size();) {

@@ -16,6 +16,12 @@ bool append_json_string(std::string& out, std::string_view bytes);
 
 bool is_valid_utf8(std::string_view bytes);
 
+// Length of the valid UTF-8 sequence starting at bytes[i], or 0 if none
+// starts there (overlongs, surrogates and code points above U+10FFFF are
+// invalid). append_json_string steps by exactly these units, so code that
+// cuts text for it (c42-transform's splitting) must use this too.
+size_t utf8_sequence_length(std::string_view bytes, size_t i);
+
 // True when the line is a JSON object whose first member is "@c42" (a
 // control line of the c42-stream(7) contract). Only the prefix is examined.
 bool is_control_line(std::string_view line);

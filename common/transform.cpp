@@ -13,36 +13,6 @@ namespace c42 {
 
 namespace {
 
-// Must step exactly as append_json_string does (json_text.cpp): then every
-// cut lies between the units it replaces or keeps, and the parts' Raw_Data
-// joined equal the unsplit Raw_Data even for invalid UTF-8. Returns the
-// length of the valid sequence at s[i], or 0 when s[i] starts none.
-size_t utf8_unit(std::string_view s, size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t need;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + need >= s.size()) return 0;
-  for (size_t k = 1; k <= need; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + k]);
-    if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xBF)) return 0;
-  }
-  return need + 1;
-}
-
 size_t base64_length(size_t bytes) {
   return (bytes + 2) / 3 * 4;
 }
@@ -54,7 +24,7 @@ std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t m
   std::vector<size_t> ends;
   size_t start = 0, value = 0;
   for (size_t i = 0; i < line.size();) {
-    size_t n = utf8_unit(line, i);
+    size_t n = utf8_sequence_length(line, i);
     size_t value_n = n == 0 ? 3 : n;
     if (n == 0) n = 1;
     if (i > start && (value + value_n > max_value || i + n - start > max_raw)) {
@@ -73,7 +43,7 @@ std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t m
 size_t replaced_length(std::string_view line) {
   size_t length = 0;
   for (size_t i = 0; i < line.size();) {
-    size_t n = utf8_unit(line, i);
+    size_t n = utf8_sequence_length(line, i);
     length += n == 0 ? 3 : n;
     i += n == 0 ? 1 : n;
   }

@@ -118,4 +118,11 @@ Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& regi
   return url;
 }
 
+Result<std::unique_ptr<SqsClient>> open_sqs_client(const Session& session, const Environment& env,
+                                                   HttpClient* http) {
+  auto endpoint = resolve_sqs_endpoint(env, session.region());
+  if (!endpoint.ok()) return endpoint.error();
+  return std::make_unique<SqsClient>(session.context(http, "sqs"), std::move(endpoint.value()));
+}
+
 } // namespace c42::aws

@@ -3,10 +3,12 @@
 #pragma once
 
 #include "common/aws/aws_call.h"
+#include "common/aws/session.h"
 #include "common/environment.h"
 #include "common/json_value.h"
 #include "common/uri.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,5 +70,10 @@ private:
 // The endpoint SQS calls go to: AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL, or
 // https://sqs.<region>.amazonaws.com.
 Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& region);
+
+// An SqsClient for `session` sending through `http`, to the endpoint the
+// environment configures.
+Result<std::unique_ptr<SqsClient>> open_sqs_client(const Session& session, const Environment& env,
+                                                   HttpClient* http);
 
 } // namespace c42::aws

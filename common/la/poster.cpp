@@ -3,13 +3,12 @@
 #include "common/json_text.h"
 #include "common/json_value.h"
 #include "common/stream.h"
+#include "common/worker_pool.h"
 
-#include <condition_variable>
 #include <deque>
 #include <limits>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace c42::la {
@@ -112,15 +111,11 @@ struct Poster::Impl {
   Warn warn;
   PostStats& stats;
 
-  std::mutex mutex; // guards spans' resolution state, the output queue, jobs
-  std::condition_variable changed;
+  std::mutex mutex; // guards spans' resolution state and the output queue
   std::deque<OutputItem> output;
-  std::deque<Chunk> jobs;
-  int busy = 0;
-  bool closing = false;
   std::atomic<bool> fatal{false};
   std::atomic<bool> output_failed{false};
-  std::vector<std::thread> workers;
+  std::unique_ptr<WorkerPool<Chunk>> pool;
 
   // Reader-thread state.
   std::map<std::string, std::shared_ptr<Span>> open_spans;
@@ -132,48 +127,30 @@ struct Poster::Impl {
     current.id = next_chunk_id++;
   }
 
+  // At most in_flight chunks wait beyond those being sent: backpressure.
   void start() {
-    for (int i = 0; i < config.in_flight; ++i)
-      workers.emplace_back([this] { work(); });
+    pool = std::make_unique<WorkerPool<Chunk>>(
+        config.in_flight, static_cast<size_t>(config.in_flight), [this] {
+          std::shared_ptr<ChunkSender> sender = senders();
+          return [this, sender](Chunk& chunk) { send(*sender, chunk); };
+        });
   }
 
   void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      closing = true;
-    }
-    changed.notify_all();
-    for (auto& t : workers)
-      t.join();
-    workers.clear();
+    if (pool) pool->close_and_join();
   }
 
-  void work() {
-    std::unique_ptr<ChunkSender> sender = senders();
-    for (;;) {
-      Chunk chunk;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        changed.wait(lock, [&] { return closing || !jobs.empty(); });
-        if (jobs.empty()) return;
-        chunk = std::move(jobs.front());
-        jobs.pop_front();
-        ++busy;
-      }
-      changed.notify_all();
-      SendResult result;
-      if (fatal) {
-        result.error = "not sent after an earlier fatal error";
-      } else {
-        result = sender->send(chunk.body, chunk.records);
-      }
-      if (result.fatal && !fatal.exchange(true) && warn) warn(result.error);
-      std::lock_guard<std::mutex> lock(mutex);
-      --busy;
-      resolve(chunk, result);
-      drain();
-      changed.notify_all();
+  void send(ChunkSender& sender, Chunk& chunk) {
+    SendResult result;
+    if (fatal) {
+      result.error = "not sent after an earlier fatal error";
+    } else {
+      result = sender.send(chunk.body, chunk.records);
     }
+    if (result.fatal && !fatal.exchange(true) && warn) warn(result.error);
+    std::lock_guard<std::mutex> lock(mutex);
+    resolve(chunk, result);
+    drain();
   }
 
   // Under mutex.
@@ -228,12 +205,7 @@ struct Poster::Impl {
   void submit_current() {
     if (current.records == 0) return;
     current.body.push_back(']');
-    std::unique_lock<std::mutex> lock(mutex);
-    // At most in_flight chunks queued beyond those being sent: backpressure.
-    changed.wait(lock, [&] { return jobs.size() < static_cast<size_t>(config.in_flight); });
-    jobs.push_back(std::move(current));
-    lock.unlock();
-    changed.notify_all();
+    pool->push(std::move(current));
     current = Chunk();
     current.id = next_chunk_id++;
   }

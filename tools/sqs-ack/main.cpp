@@ -28,14 +28,13 @@ int main(int argc, char** argv) {
     tool::error(session.error().message);
     return kExitConfig;
   }
-  auto endpoint = aws::resolve_sqs_endpoint(env, session->region());
-  if (!endpoint.ok()) {
-    tool::error(endpoint.error().message);
+  CurlHttpClient http;
+  auto sqs = aws::open_sqs_client(*session, env, &http);
+  if (!sqs.ok()) {
+    tool::error(sqs.error().message);
     return kExitConfig;
   }
-  CurlHttpClient http;
-  aws::SqsClient sqs(session->context(&http, "sqs"), *endpoint);
-  SqsMessageDeleter deleter(sqs);
+  SqsMessageDeleter deleter(**sqs);
 
   LineWriter out(STDOUT_FILENO);
   LineReader in(STDIN_FILENO);

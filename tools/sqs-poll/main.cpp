@@ -76,20 +76,19 @@ int main(int argc, char** argv) {
     tool::error(session.error().message);
     return kExitConfig;
   }
-  auto endpoint = aws::resolve_sqs_endpoint(env, session->region());
-  if (!endpoint.ok()) {
-    tool::error(endpoint.error().message);
+  CurlHttpClient http;
+  auto sqs = aws::open_sqs_client(*session, env, &http);
+  if (!sqs.ok()) {
+    tool::error(sqs.error().message);
     return kExitConfig;
   }
-  CurlHttpClient http;
-  aws::SqsClient sqs(session->context(&http, "sqs"), *endpoint);
 
   tool::handle_termination();
   LineWriter out(STDOUT_FILENO);
   PollStats stats;
   std::string error;
   PollOutcome outcome =
-      run_poll(config.poll, sqs, clock, out, tool::termination_requested, &stats, &error);
+      run_poll(config.poll, **sqs, clock, out, tool::termination_requested, &stats, &error);
   switch (outcome) {
   case PollOutcome::kOk:
     return kExitOk;
