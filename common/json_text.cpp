@@ -110,6 +110,14 @@ bool append_json_string(std::string& out, std::string_view bytes) {
   return valid;
 }
 
+bool is_clean_json_text(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") return false;
+  for (unsigned char c : text) {
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return is_valid_utf8(text);
+}
+
 size_t skip_json_whitespace(std::string_view text, size_t pos) {
   while (pos < text.size() &&
          (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r'))

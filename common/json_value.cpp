@@ -36,19 +36,21 @@ Result<Json::Value> parse_json(std::string_view text) {
   std::string errors;
   try {
     if (!reader->parse(text.data(), text.data() + text.size(), &value, &errors)) {
-      // jsoncpp reports "* Line 1, Column 5\n  message\n"; keep it on one line.
-      std::string line;
-      for (char c : errors) {
-        if (c == '\n') {
-          if (!line.empty() && line.back() != ' ') line += ' ';
-        } else if (c != '*' || !line.empty()) {
-          line += c;
-        }
+      // jsoncpp reports "* Line 1, Column 5\n  message\n" per error; the
+      // first error is the one worth a one-line diagnostic.
+      auto trim = [](std::string t) {
+        size_t b = t.find_first_not_of(" *");
+        size_t e = t.find_last_not_of(' ');
+        return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+      };
+      size_t first_break = errors.find('\n');
+      std::string where = trim(errors.substr(0, first_break));
+      std::string what;
+      if (first_break != std::string::npos) {
+        size_t second_break = errors.find('\n', first_break + 1);
+        what = trim(errors.substr(first_break + 1, second_break - first_break - 1));
       }
-      while (!line.empty() && line.back() == ' ')
-        line.pop_back();
-      while (!line.empty() && line.front() == ' ')
-        line.erase(line.begin());
+      std::string line = what.empty() ? where : where + ": " + what;
       return make_error("invalid JSON: " + line);
     }
   } catch (const std::exception& e) {

@@ -9,8 +9,7 @@
 namespace c42 {
 
 bool is_retryable_status(long status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
+  return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
 std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now) {
@@ -33,7 +32,8 @@ Millis Backoff::delay(int retry, std::optional<Millis> retry_after) {
   ceiling = std::min<long long>(ceiling, policy_.max_delay.count());
   std::uniform_int_distribution<long long> pick(0, ceiling);
   Millis jittered(pick(rng_));
-  if (retry_after && *retry_after > jittered) return *retry_after;
+  // Honour Retry-After, but no server holds us longer than kMaxRetryAfter.
+  if (retry_after && *retry_after > jittered) return std::min(*retry_after, kMaxRetryAfter);
   return jittered;
 }
 

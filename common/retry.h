@@ -20,12 +20,16 @@ struct RetryPolicy {
   Millis max_delay{30000};
 };
 
-// Statuses a well-behaved client retries: throttling and server-side faults.
+// Statuses a well-behaved client retries: timeouts, throttling and every
+// server-side fault (5xx).
 // 400/401/403/404 are the caller's fault and are never retried.
 bool is_retryable_status(long status);
 
 // Retry-After as delta-seconds or an HTTP-date; nullopt when unparseable.
 std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now);
+
+// The longest Retry-After honoured; a longer one is cut to this.
+inline constexpr Millis kMaxRetryAfter{120000};
 
 class Backoff {
 public:

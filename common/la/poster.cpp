@@ -39,6 +39,7 @@ std::string short_body(const std::string& body) {
 
 SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/) {
   SendResult result;
+  bool unreachable = false;
   const int max_attempts = backoff_.policy().max_attempts;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
     result.attempts = attempt;
@@ -50,6 +51,7 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
     }
     auto response = http_->send(*request);
     std::optional<Millis> retry_after;
+    unreachable = false;
     if (response.ok()) {
       long status = response->status;
       if (status >= 200 && status < 300) {
@@ -66,10 +68,14 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
         retry_after = parse_retry_after(*header, clock_.now());
     } else {
       result.error = response.error().message;
+      unreachable = true;
     }
     if (attempt < max_attempts) sleeper_(backoff_.delay(attempt, retry_after));
   }
   result.error += " (after " + std::to_string(result.attempts) + " attempts)";
+  // No answer at all after every retry: the service is unreachable, and
+  // every later chunk would fare the same.
+  result.fatal = unreachable;
   return result;
 }
 
@@ -84,6 +90,9 @@ struct Span {
   uint64_t last_chunk = std::numeric_limits<uint64_t>::max();
   size_t slot = 0; // index in the current chunk's span list
   EndLine end;
+  // The end line as read: re-emitted with ok/delivered/error updated, so
+  // fields another tool added survive.
+  Json::Value end_json;
 };
 
 struct Chunk {
@@ -161,7 +170,7 @@ struct Poster::Impl {
     } else {
       ++stats.chunks_failed;
       stats.records_failed += chunk.records;
-      if (!result.fatal && warn)
+      if (!result.fatal && !fatal && warn)
         warn("chunk of " + std::to_string(chunk.records) + " records failed: " + result.error);
     }
     for (auto& [span, count] : chunk.spans) {
@@ -182,12 +191,13 @@ struct Poster::Impl {
       if (item.end_of) {
         Span& span = *item.end_of;
         if (span.pending > 0) return;
-        EndLine end = span.end;
-        end.ok = end.ok && !span.failed;
-        end.delivered = static_cast<int64_t>(span.delivered);
-        if (span.failed && end.error.empty()) end.error = span.error;
-        ++(end.ok ? stats.messages_ok : stats.messages_failed);
-        item.line = to_line(end);
+        bool ok = span.end.ok && !span.failed;
+        Json::Value& end = span.end_json;
+        end["ok"] = ok;
+        end["delivered"] = Json::UInt64(span.delivered);
+        if (span.failed && span.end.error.empty()) end["error"] = span.error;
+        ++(ok ? stats.messages_ok : stats.messages_failed);
+        item.line = to_json_line(end);
         item.end_of.reset();
       }
       // Control lines go out at once: the next stage acts on them.
@@ -222,7 +232,11 @@ struct Poster::Impl {
 
   void add_record(std::string_view line, uint64_t line_number) {
     ++stats.records_read;
-    auto parsed = parse_json_object(line);
+    // jsoncpp alone lets through raw control characters and invalid UTF-8,
+    // which the service rejects, failing the whole chunk.
+    auto parsed = is_clean_json_text(line)
+                      ? parse_json_object(line)
+                      : Result<Json::Value>(make_error("raw control character or invalid UTF-8"));
     // 2 bytes of brackets; a record alone must fit a chunk.
     bool too_big = line.size() + 2 > config.chunk_bytes;
     if (!parsed.ok() || too_big) {
@@ -261,9 +275,14 @@ struct Poster::Impl {
     if (kind == "begin") {
       auto begin = begin_from_json(*value);
       if (!begin.ok()) return begin.error();
-      auto span = std::make_shared<Span>();
-      span->ref = begin->ref;
-      open_spans[span_key(span->ref)] = span;
+      // A repeated begin for a message already open keeps the open span:
+      // replacing it would forget failures already charged to it.
+      std::string key = span_key(begin->ref);
+      if (open_spans.find(key) == open_spans.end()) {
+        auto span = std::make_shared<Span>();
+        span->ref = begin->ref;
+        open_spans.emplace(std::move(key), std::move(span));
+      }
     } else if (kind == "end") {
       auto end = end_from_json(*value);
       if (!end.ok()) return end.error();
@@ -281,6 +300,7 @@ struct Poster::Impl {
       std::shared_ptr<Span> span = it->second;
       open_spans.erase(it);
       span->end = std::move(end.value());
+      span->end_json = std::move(value.value());
       // Do not hold the message back until the chunk fills.
       if (span->last_chunk == current.id) submit_current();
       emit(OutputItem{"", span});

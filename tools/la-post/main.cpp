@@ -80,11 +80,12 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   if (!la::valid_workspace_id(config.target.workspace_id)) {
-    tool::error("--workspace-id must be a GUID");
+    tool::error("--workspace-id must be a GUID (try 'la-post --help')");
     return kExitUsage;
   }
   if (!la::valid_log_type(config.target.log_type)) {
-    tool::error("--log-type takes letters, digits and underscores, at most 100");
+    tool::error("--log-type takes letters, digits and underscores, at most 100 (try 'la-post "
+                "--help')");
     return kExitUsage;
   }
 

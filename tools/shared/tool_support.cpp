@@ -45,6 +45,7 @@ void info(const std::string& message) {
 }
 
 int parse(CLI::App& app, int argc, char** argv) {
+  app.name(g_name); // the usage line names the tool, not the path it ran from
   app.set_version_flag("--version", std::string(C42_VERSION));
   try {
     app.parse(argc, argv);
