@@ -149,7 +149,7 @@ struct Fetcher::Impl {
     });
     Status decode_status;
     aws::S3GetOptions options;
-    options.modified_since = cutoff();
+    if (job.message->framed || config.skip_references) options.modified_since = cutoff();
     options.on_start = [&](std::optional<TimePoint> t) { last_modified = t; };
     auto result =
         source.get(object.bucket, object.key, options, [&](const char* data, size_t size) {
@@ -208,6 +208,7 @@ struct Fetcher::Impl {
     std::lock_guard<std::mutex> lock(m.mutex);
     m.end.ref = m.ref;
     m.end.ok = !m.unreadable && (m.end.failed == 0 || config.lenient);
+    if (!m.end.ok) ++stats.messages_failed;
     write(to_line(m.end) + "\n", true);
   }
 
@@ -318,7 +319,8 @@ FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& refere
   if (!impl.out.flush().ok()) impl.output_failed = true;
   if (impl.output_failed) return FetchOutcome::kOutputFailed;
   if (bad_input) return FetchOutcome::kBadInput;
-  return stats_.objects_failed > 0 ? FetchOutcome::kPartial : FetchOutcome::kOk;
+  bool failures = stats_.objects_failed > 0 || stats_.messages_failed > 0;
+  return failures ? FetchOutcome::kPartial : FetchOutcome::kOk;
 }
 
 S3ObjectSource::S3ObjectSource(std::unique_ptr<HttpClient> http, aws::ServiceContext context,

@@ -39,11 +39,15 @@ struct FetchConfig {
   int parallel = 5;
   SkipBefore skip_before;
   bool lenient = false; // a failed object does not fail its message
+  // Apply skip_before to s3:// references too. Off by default: naming an
+  // object is asking for it, whatever its age.
+  bool skip_references = false;
   size_t max_line_bytes = 16u << 20;
 };
 
 struct FetchStats {
   std::atomic<uint64_t> messages{0};
+  std::atomic<uint64_t> messages_failed{0}; // end lines written with ok false
   std::atomic<uint64_t> objects_fetched{0};
   std::atomic<uint64_t> objects_skipped{0};
   std::atomic<uint64_t> objects_failed{0};

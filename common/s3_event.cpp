@@ -1,5 +1,6 @@
 #include "common/s3_event.h"
 
+#include "common/json_value.h"
 #include "common/uri.h"
 
 #include <cctype>
@@ -34,37 +35,20 @@ std::string excerpt(std::string_view text) {
   return "'" + out + "'";
 }
 
-// jsoncpp reports errors over several indented lines; error messages here are
-// one clause.
-std::string one_line(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (unsigned char c : text) {
-    if (std::isspace(c)) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(static_cast<char>(c));
-  }
-  if (out.rfind("* ", 0) == 0) out.erase(0, 2);
-  if (out.size() > kParserMessageBytes) out = out.substr(0, kParserMessageBytes) + "...";
-  return out;
-}
-
 Result<Json::Value> parse_json_object(std::string_view text, const std::string& what) {
-  Json::CharReaderBuilder builder;
-  Json::CharReaderBuilder::strictMode(&builder.settings_);
-  // A BOM is harmless framing some publishers add; everything else strict,
-  // notably duplicate keys, which would make "which bucket?" ambiguous.
-  builder["skipBom"] = true;
-  std::unique_ptr<Json::CharReader> reader(builder.newCharReader());
-  Json::Value root;
-  std::string errors;
-  if (!reader->parse(text.data(), text.data() + text.size(), &root, &errors))
-    return make_error(what + " is not valid JSON (" + one_line(errors) + "): " + excerpt(text));
-  if (!root.isObject()) return make_error(what + " is not a JSON object: " + excerpt(text));
+  // A BOM is harmless framing some publishers add; everything else is
+  // strict, notably duplicate keys, which would make "which bucket?"
+  // ambiguous.
+  std::string_view json = text;
+  if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
+  auto root = c42::parse_json(json);
+  if (!root.ok()) {
+    std::string detail = root.error().message;
+    const std::string prefix = "invalid JSON: ";
+    if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());
+    return make_error(what + " is not valid JSON (" + detail + "): " + excerpt(text));
+  }
+  if (!root->isObject()) return make_error(what + " is not a JSON object: " + excerpt(text));
   return root;
 }
 
@@ -229,7 +213,11 @@ Result<S3Announcement> parse_s3_announcement(std::string_view body) {
     return parse_object(*root, body, true);
   } catch (const std::exception& e) {
     // jsoncpp throws on type misuse and on nesting beyond its stack limit.
-    return make_error("cannot parse message body: " + one_line(e.what()));
+    std::string what = e.what();
+    if (what.size() > kParserMessageBytes) what = what.substr(0, kParserMessageBytes) + "...";
+    for (char& c : what)
+      if (c == '\n' || c == '\r') c = ' ';
+    return make_error("cannot parse message body: " + what);
   } catch (...) {
     return make_error("cannot parse message body");
   }

@@ -205,7 +205,7 @@ class S3FetchTest(MotoTestCase):
         self.assertEqual(end["fetched"], 0)
 
     def test_unreadable_body_keeps_the_message(self):
-        out, r = self.fetch([self.message("this is not an announcement")])
+        out, r = self.fetch([self.message("this is not an announcement")], expect=1)
         end = self.check_framed(out, 0)
         self.assertFalse(end["ok"])
         self.assertTrue(end["error"])

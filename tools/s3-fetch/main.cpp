@@ -35,8 +35,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--skip-before", config.skip_before,
-                 "Skip objects last modified before this time: 'today' (00:00 UTC of the "
-                 "current day), 'none', or an ISO 8601 date or time.")
+                 "Skip announced objects last modified before this time: 'today' (00:00 UTC "
+                 "of the current day), 'none', or an ISO 8601 date or time. Objects named as "
+                 "s3:// references are skipped only when this option is given.")
       ->capture_default_str();
   app.add_flag("--lenient", config.fetch.lenient,
                "A failed object does not fail its message: the message is still marked ok "
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   config.fetch.skip_before = *skip;
+  config.fetch.skip_references = app.count("--skip-before") > 0;
   bool read_stdin = config.references.empty();
   std::vector<std::string> references;
   for (const std::string& r : config.references) {
