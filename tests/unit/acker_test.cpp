@@ -1,0 +1,508 @@
+#include "common/acker.h"
+#include "common/json_value.h"
+#include "common/stream.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <gtest/gtest.h>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace c42 {
+namespace {
+
+const std::string kQueueA = "https://sqs.us-east-1.amazonaws.com/111/queue-a";
+const std::string kQueueB = "https://sqs.us-east-1.amazonaws.com/111/queue-b";
+
+class TempFile {
+public:
+  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
+    EXPECT_NE(file_, nullptr);
+    if (!content.empty()) {
+      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
+    }
+    ::lseek(fd(), 0, SEEK_SET);
+  }
+  ~TempFile() { std::fclose(file_); }
+  int fd() const { return fileno(file_); }
+  std::string contents() const {
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    off_t pos = 0;
+    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      pos += n;
+    }
+    return out;
+  }
+
+private:
+  FILE* file_;
+};
+
+struct Call {
+  std::string queue;
+  std::vector<aws::SqsBatchEntry> entries;
+  bool release = false;
+};
+
+class FakeDeleter final : public MessageDeleter {
+public:
+  Result<aws::SqsBatchResult> delete_batch(const std::string& queue_url,
+                                           const std::vector<aws::SqsBatchEntry>& e) override {
+    return respond(queue_url, e, false);
+  }
+  Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
+                                            const std::vector<aws::SqsBatchEntry>& e) override {
+    return respond(queue_url, e, true);
+  }
+
+  std::vector<Call> snapshot() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return calls;
+  }
+
+  std::mutex mutex;
+  std::vector<Call> calls;
+  // receipt handle -> (code, message) of a per-entry failure
+  std::map<std::string, std::pair<std::string, std::string>> fail;
+  std::set<std::string> forget; // receipt handles the reply leaves out
+  bool call_error = false;
+  std::vector<std::string> extra_ids; // bogus ids added to the reply's successes
+
+private:
+  Result<aws::SqsBatchResult> respond(const std::string& queue_url,
+                                      const std::vector<aws::SqsBatchEntry>& entries,
+                                      bool release) {
+    std::lock_guard<std::mutex> lock(mutex);
+    calls.push_back(Call{queue_url, entries, release});
+    if (call_error)
+      return make_error("SQS DeleteMessageBatch failed: AccessDenied: not allowed (HTTP 403)");
+    aws::SqsBatchResult result;
+    // Failures first, successes after: the reply's order is not the request's.
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      if (forget.count(it->receipt_handle)) continue;
+      auto f = fail.find(it->receipt_handle);
+      if (f != fail.end()) {
+        result.failed.push_back({it->id, f->second.first, f->second.second, true});
+      } else {
+        result.succeeded.push_back(it->id);
+      }
+    }
+    for (const auto& id : extra_ids)
+      result.succeeded.push_back(id);
+    return result;
+  }
+};
+
+MessageRef ref(const std::string& id, const std::string& queue = kQueueA) {
+  return MessageRef{queue, "id-" + id, "rh-" + id};
+}
+
+std::string begin_line(const std::string& id, const std::string& queue = kQueueA) {
+  return to_line(BeginLine{ref(id, queue)}) + "\n";
+}
+
+std::string end_line(const std::string& id, bool ok, int64_t delivered,
+                     const std::string& error = "", const std::string& queue = kQueueA) {
+  EndLine e;
+  e.ref = ref(id, queue);
+  e.ok = ok;
+  e.records = 3;
+  e.fetched = 1;
+  e.error = error;
+  e.delivered = delivered;
+  return to_line(e) + "\n";
+}
+
+std::string span(const std::string& id, bool ok, int64_t delivered, const std::string& error = "",
+                 const std::string& queue = kQueueA) {
+  return begin_line(id, queue) +
+         R"({"bucket":"b","key":"k","index":1,"line":"x"})"
+         "\n" +
+         end_line(id, ok, delivered, error, queue);
+}
+
+struct Outcome {
+  AckOutcome outcome;
+  AckStats stats;
+  std::vector<std::string> raw;
+  std::map<std::string, ResultLine> results; // by message id
+  std::vector<std::string> result_order;     // message ids
+  std::vector<std::string> warnings;
+};
+
+Outcome run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}) {
+  TempFile in_file(input);
+  TempFile out_file;
+  Outcome o;
+  {
+    LineReader reader(in_file.fd());
+    LineWriter writer(out_file.fd());
+    o.outcome = run_ack(
+        config, deleter, reader, writer, [&](const std::string& w) { o.warnings.push_back(w); },
+        &o.stats);
+  }
+  std::string text = out_file.contents();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    o.raw.push_back(text.substr(start, end - start));
+    start = end + 1;
+    auto v = parse_json_object(o.raw.back());
+    EXPECT_TRUE(v.ok()) << o.raw.back();
+    if (v.ok() && control_kind(*v) == "result") {
+      auto r = result_from_json(*v);
+      EXPECT_TRUE(r.ok());
+      o.results[r->ref.message_id] = *r;
+      o.result_order.push_back(r->ref.message_id);
+    }
+  }
+  return o;
+}
+
+std::vector<std::string> receipts(const Call& call) {
+  std::vector<std::string> out;
+  for (const auto& e : call.entries)
+    out.push_back(e.receipt_handle);
+  return out;
+}
+
+TEST(Acker, DeletesOnlyOkEndsWithDelivered) {
+  FakeDeleter deleter;
+  std::string input = span("1", true, 3) +                    // delivered: delete
+                      span("2", true, 0) +                    // delivered nothing, still ok
+                      span("3", true, -1) +                   // no sink confirmed
+                      span("4", false, 2, "s3://b/k: boom") + // failed upstream
+                      span("5", false, -1);                   // failed, no reason
+  Outcome o = run(input, deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  ASSERT_EQ(deleter.calls.size(), 1u);
+  EXPECT_FALSE(deleter.calls[0].release);
+  EXPECT_EQ(deleter.calls[0].queue, kQueueA);
+  EXPECT_EQ(receipts(deleter.calls[0]), (std::vector<std::string>{"rh-1", "rh-2"}));
+  ASSERT_EQ(o.results.size(), 5u);
+  EXPECT_EQ(o.result_order.size(), 5u) << "one result per message";
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results["id-1"].reason, "");
+  EXPECT_EQ(o.results["id-1"].ref.receipt_handle, "rh-1");
+  EXPECT_EQ(o.results["id-1"].ref.queue_url, kQueueA);
+  EXPECT_EQ(o.results["id-2"].action, "deleted");
+  EXPECT_EQ(o.results["id-3"].action, "kept");
+  EXPECT_NE(o.results["id-3"].reason.find("no sink confirmed delivery"), std::string::npos);
+  EXPECT_EQ(o.results["id-4"].action, "kept");
+  EXPECT_EQ(o.results["id-4"].reason, "s3://b/k: boom");
+  EXPECT_EQ(o.results["id-5"].action, "kept");
+  EXPECT_EQ(o.results["id-5"].reason, "not ok");
+  EXPECT_EQ(o.stats.deleted, 2u);
+  EXPECT_EQ(o.stats.kept, 3u);
+  EXPECT_EQ(o.stats.failed, 0u);
+  EXPECT_EQ(o.stats.released, 0u);
+}
+
+TEST(Acker, AllDeletedIsOk) {
+  FakeDeleter deleter;
+  Outcome o = run(span("1", true, 1) + span("2", true, 5), deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  EXPECT_EQ(o.stats.deleted, 2u);
+  EXPECT_EQ(o.results.size(), 2u);
+}
+
+TEST(Acker, EmptyInputIsOk) {
+  FakeDeleter deleter;
+  Outcome o = run("", deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  EXPECT_TRUE(deleter.calls.empty());
+  EXPECT_TRUE(o.raw.empty());
+}
+
+TEST(Acker, OtherLinesPassThroughResultsAndRecordsDoNot) {
+  FakeDeleter deleter;
+  const std::string stats = R"({"@c42":"stats","tool":"la-post","records_posted":1})";
+  const std::string message =
+      R"({"@c42":"message","queue_url":"q","message_id":"m","receipt_handle":"r","body":"{}"})";
+  const std::string old_result = to_line(ResultLine{ref("9"), "deleted", ""});
+  std::string input = message + "\n" + span("1", true, 1) + old_result + "\n" +
+                      R"({"plain":"record"})"
+                      "\n" +
+                      stats + "\n";
+  Outcome o = run(input, deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  std::vector<std::string> non_results;
+  for (const auto& l : o.raw)
+    if (l.find("\"@c42\":\"result\"") == std::string::npos) non_results.push_back(l);
+  EXPECT_EQ(non_results, (std::vector<std::string>{message, stats}));
+  EXPECT_EQ(o.results.size(), 1u);
+  EXPECT_EQ(o.results.count("id-9"), 0u) << "input result lines are dropped";
+}
+
+TEST(Acker, BatchesHoldAtMostTenEntriesOfOneQueue) {
+  FakeDeleter deleter;
+  std::string input;
+  std::map<std::string, std::string> queue_of; // receipt -> queue
+  for (int i = 0; i < 27; ++i) {
+    bool b = i % 6 == 5; // 4 on queue B, 23 on queue A, interleaved
+    std::string id = (b ? "b" : "a") + std::to_string(i);
+    const std::string& queue = b ? kQueueB : kQueueA;
+    queue_of["rh-" + id] = queue;
+    input += span(id, true, 1, "", queue);
+  }
+  Outcome o = run(input, deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  std::map<std::string, int> seen;
+  std::map<std::string, std::vector<size_t>> sizes_by_queue;
+  for (const Call& call : deleter.calls) {
+    EXPECT_FALSE(call.release);
+    ASSERT_GE(call.entries.size(), 1u);
+    EXPECT_LE(call.entries.size(), 10u);
+    sizes_by_queue[call.queue].push_back(call.entries.size());
+    std::set<std::string> ids;
+    for (const auto& e : call.entries) {
+      EXPECT_EQ(queue_of[e.receipt_handle], call.queue) << e.receipt_handle;
+      EXPECT_TRUE(ids.insert(e.id).second) << "entry ids must be unique within a call";
+      ++seen[e.receipt_handle];
+    }
+  }
+  EXPECT_EQ(seen.size(), 27u);
+  for (const auto& [receipt, n] : seen)
+    EXPECT_EQ(n, 1) << receipt;
+  EXPECT_EQ(sizes_by_queue[kQueueA], (std::vector<size_t>{10, 10, 3}));
+  EXPECT_EQ(sizes_by_queue[kQueueB], (std::vector<size_t>{4}));
+  EXPECT_EQ(o.stats.deleted, 27u);
+  ASSERT_EQ(o.results.size(), 27u);
+  EXPECT_EQ(o.result_order.size(), 27u) << "one result per message";
+  for (const auto& [id, r] : o.results) {
+    EXPECT_EQ(r.action, "deleted") << id;
+    EXPECT_EQ(r.ref.queue_url, queue_of[r.ref.receipt_handle]);
+  }
+}
+
+TEST(Acker, PartialFailureReportsEachFailedEntry) {
+  FakeDeleter deleter;
+  deleter.fail["rh-2"] = {"ReceiptHandleIsInvalid", "The receipt handle has expired."};
+  deleter.fail["rh-3"] = {"InternalError", ""};
+  Outcome o = run(span("1", true, 1) + span("2", true, 1) + span("3", true, 1) + span("4", true, 1),
+                  deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  ASSERT_EQ(o.results.size(), 4u);
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results["id-4"].action, "deleted");
+  EXPECT_EQ(o.results["id-2"].action, "delete-failed");
+  EXPECT_EQ(o.results["id-2"].reason, "ReceiptHandleIsInvalid: The receipt handle has expired.");
+  EXPECT_EQ(o.results["id-3"].action, "delete-failed");
+  EXPECT_EQ(o.results["id-3"].reason, "InternalError");
+  EXPECT_EQ(o.stats.deleted, 2u);
+  EXPECT_EQ(o.stats.failed, 2u);
+  bool warned = false;
+  for (const auto& w : o.warnings)
+    warned |= w.find("id-2") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(Acker, EntryMissingFromTheReplyIsNotDeleted) {
+  FakeDeleter deleter;
+  deleter.forget.insert("rh-2");
+  Outcome o = run(span("1", true, 1) + span("2", true, 1), deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results["id-2"].action, "delete-failed");
+  EXPECT_NE(o.results["id-2"].reason.find("no result"), std::string::npos);
+  EXPECT_EQ(o.stats.failed, 1u);
+}
+
+TEST(Acker, OutOfRangeIdsInTheReplyAreIgnored) {
+  FakeDeleter deleter;
+  deleter.forget.insert("rh-2");
+  deleter.extra_ids = {"7", "1"}; // 7 was never sent; 1 is rh-2's id, not reported as done
+  Outcome o = run(span("1", true, 1) + span("2", true, 1), deleter);
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  // "1" names rh-2's entry, which the fake left out of its own answers but
+  // then listed as a success: the reply's word counts.
+  EXPECT_EQ(o.results["id-2"].action, "deleted");
+  EXPECT_EQ(o.result_order.size(), 2u);
+}
+
+// BUG: acker.cpp Batcher::send maps reply ids back with std::stoul(id); an
+// id that is not a number (a misbehaving endpoint or proxy) throws
+// std::invalid_argument out of run_ack and kills sqs-ack, although the code
+// already tolerates out-of-range ids. Expected: the bogus id is ignored and
+// the entry it does not name is reported delete-failed ("no result").
+TEST(Acker, DISABLED_NonNumericIdInTheReplyIsIgnored) {
+  FakeDeleter deleter;
+  deleter.forget.insert("rh-1");
+  deleter.extra_ids = {"not-a-number"};
+  Outcome o;
+  EXPECT_NO_THROW(o = run(span("1", true, 1), deleter));
+  EXPECT_EQ(o.results["id-1"].action, "delete-failed");
+}
+
+TEST(Acker, CallErrorFailsTheWholeBatch) {
+  FakeDeleter deleter;
+  deleter.call_error = true;
+  Outcome o = run(span("1", true, 1) + span("2", true, 1) + span("3", false, 0), deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kServiceError);
+  EXPECT_EQ(o.results["id-1"].action, "delete-failed");
+  EXPECT_EQ(o.results["id-2"].action, "delete-failed");
+  EXPECT_NE(o.results["id-1"].reason.find("AccessDenied"), std::string::npos)
+      << o.results["id-1"].reason;
+  EXPECT_EQ(o.results["id-3"].action, "kept");
+  EXPECT_EQ(o.stats.failed, 2u);
+  EXPECT_EQ(o.stats.deleted, 0u);
+  EXPECT_FALSE(o.warnings.empty());
+}
+
+TEST(Acker, ReleaseMakesUndeliveredMessagesVisible) {
+  FakeDeleter deleter;
+  AckConfig config;
+  config.release = true;
+  std::string input = span("1", true, 1) + span("2", false, 0, "posting failed") +
+                      span("3", true, -1) + begin_line("4");
+  Outcome o = run(input, deleter, config);
+  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  std::vector<Call> deletes, releases;
+  for (const Call& c : deleter.calls)
+    (c.release ? releases : deletes).push_back(c);
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(receipts(deletes[0]), (std::vector<std::string>{"rh-1"}));
+  ASSERT_EQ(releases.size(), 1u);
+  EXPECT_EQ(receipts(releases[0]), (std::vector<std::string>{"rh-2", "rh-3"}));
+  for (const auto& e : releases[0].entries)
+    EXPECT_EQ(e.visibility_timeout, 0);
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results["id-2"].action, "released");
+  EXPECT_EQ(o.results["id-3"].action, "released");
+  // Without an end line a message is only kept, never released.
+  EXPECT_EQ(o.results["id-4"].action, "kept");
+  EXPECT_EQ(o.stats.released, 2u);
+  EXPECT_EQ(o.stats.deleted, 1u);
+  EXPECT_EQ(o.stats.kept, 1u);
+}
+
+TEST(Acker, ReleaseFailureIsReported) {
+  FakeDeleter deleter;
+  deleter.fail["rh-2"] = {"MessageNotInflight", "gone"};
+  AckConfig config;
+  config.release = true;
+  Outcome o = run(span("2", false, 0), deleter, config);
+  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  EXPECT_EQ(o.results["id-2"].action, "release-failed");
+  EXPECT_EQ(o.results["id-2"].reason, "MessageNotInflight: gone");
+  EXPECT_EQ(o.stats.failed, 1u);
+}
+
+TEST(Acker, BeginWithoutEndIsKeptAsIncomplete) {
+  FakeDeleter deleter;
+  std::string input = begin_line("1") + begin_line("2") + end_line("2", true, 1) +
+                      // Same receipt handle, other queue: a different message.
+                      begin_line("3", kQueueB) + end_line("3", true, 1, "", kQueueA);
+  Outcome o = run(input, deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_NE(o.results["id-1"].reason.find("incomplete"), std::string::npos);
+  EXPECT_EQ(o.results["id-2"].action, "deleted");
+  // The end line named queue A, so queue B's begun message is incomplete.
+  EXPECT_EQ(o.result_order.size(), 4u);
+  int incomplete_b = 0;
+  for (const auto& line : o.raw) {
+    auto v = parse_json_object(line);
+    ASSERT_TRUE(v.ok());
+    auto r = result_from_json(*v);
+    if (r.ok() && r->ref.queue_url == kQueueB) {
+      EXPECT_EQ(r->action, "kept");
+      ++incomplete_b;
+    }
+  }
+  EXPECT_EQ(incomplete_b, 1);
+  EXPECT_EQ(o.stats.kept, 2u);
+}
+
+TEST(Acker, MalformedControlLineIsBadInput) {
+  FakeDeleter deleter;
+  Outcome o = run(span("1", true, 1) +
+                      R"({"@c42":"end","queue_url":)"
+                      "\n" +
+                      span("2", true, 1),
+                  deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kBadInput);
+  // What was read before is still settled.
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results.count("id-2"), 0u);
+}
+
+TEST(Acker, EndLineLackingOkIsBadInput) {
+  FakeDeleter deleter;
+  Outcome o = run(begin_line("1") +
+                      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r"})"
+                      "\n",
+                  deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kBadInput);
+  EXPECT_TRUE(deleter.calls.empty());
+  // Its begin had no usable end: reported incomplete.
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+}
+
+TEST(Acker, OutputFailureIsReported) {
+  struct sigaction ignore {
+  }, previous{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous), 0);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  FakeDeleter deleter;
+  TempFile in_file(span("1", true, 1) + span("2", false, 0));
+  AckStats stats;
+  AckOutcome outcome;
+  {
+    LineReader reader(in_file.fd());
+    LineWriter writer(fds[1]);
+    outcome = run_ack(AckConfig{}, deleter, reader, writer, nullptr, &stats);
+  }
+  ::close(fds[1]);
+  sigaction(SIGPIPE, &previous, nullptr);
+  EXPECT_EQ(outcome, AckOutcome::kOutputFailed);
+}
+
+TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  FakeDeleter deleter;
+  TempFile out_file;
+  AckStats stats;
+  std::atomic<bool> finished{false};
+  AckOutcome outcome = AckOutcome::kBadInput;
+  std::thread runner([&] {
+    LineReader reader(fds[0]);
+    LineWriter writer(out_file.fd());
+    outcome = run_ack(AckConfig{}, deleter, reader, writer, nullptr, &stats);
+    finished = true;
+  });
+  std::string input = span("1", true, 1) + span("2", true, 1);
+  ASSERT_EQ(::write(fds[1], input.data(), input.size()), ssize_t(input.size()));
+  // Input stays open; the two deletions must not wait for more.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (deleter.snapshot().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto calls = deleter.snapshot();
+  EXPECT_FALSE(finished);
+  ASSERT_EQ(calls.size(), 1u) << "no delete while input was open and idle";
+  EXPECT_EQ(receipts(calls[0]), (std::vector<std::string>{"rh-1", "rh-2"}));
+  ::close(fds[1]);
+  runner.join();
+  ::close(fds[0]);
+  EXPECT_EQ(outcome, AckOutcome::kOk);
+  EXPECT_EQ(stats.deleted, 2u);
+}
+
+} // namespace
+} // namespace c42

@@ -1,0 +1,365 @@
+#include "common/aws/aws_call.h"
+#include "common/time_format.h"
+
+#include <deque>
+#include <gtest/gtest.h>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace c42::aws {
+namespace {
+
+TimePoint at(const char* iso) {
+  auto t = parse_iso8601(iso);
+  EXPECT_TRUE(t.ok()) << iso;
+  return t.ok() ? *t : TimePoint();
+}
+
+class StaticCredentials final : public CredentialsProvider {
+public:
+  Result<Credentials> get_credentials() override {
+    ++calls;
+    if (fail) return make_error("no credentials here");
+    Credentials c;
+    c.access_key_id = "AKIDEXAMPLE";
+    c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    return c;
+  }
+  std::string name() const override { return "static"; }
+  int calls = 0;
+  bool fail = false;
+};
+
+// One scripted reply: a response, or a transport failure of some kind.
+struct Reply {
+  long status = 200;
+  std::string body;
+  HttpHeaders headers;
+  TransportError failure = TransportError::kNone;
+  std::string streamed; // given to the sink's on_data before the reply
+};
+
+Reply status(long s, std::string body = "", HttpHeaders headers = {}) {
+  Reply r;
+  r.status = s;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+Reply failure(TransportError kind) {
+  Reply r;
+  r.failure = kind;
+  return r;
+}
+
+class FakeHttp final : public HttpClient {
+public:
+  Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
+    requests.push_back(request);
+    EXPECT_FALSE(script.empty()) << "unexpected request " << requests.size();
+    if (script.empty()) return make_error("no scripted reply");
+    Reply r = script.front();
+    script.pop_front();
+    if (sink && !r.streamed.empty()) {
+      HttpResponse head;
+      head.status = 200;
+      if (sink->on_headers) sink->on_headers(head);
+      sink->on_data(r.streamed.data(), r.streamed.size());
+    }
+    last = r.failure;
+    if (r.failure != TransportError::kNone) return make_error("connection reset by peer");
+    HttpResponse response;
+    response.status = r.status;
+    response.body = r.body;
+    response.headers = r.headers;
+    return response;
+  }
+  TransportError last_failure() const override { return last; }
+
+  std::deque<Reply> script;
+  std::vector<HttpRequest> requests;
+  TransportError last = TransportError::kNone;
+};
+
+class AwsCall : public testing::Test {
+protected:
+  AwsCall() : clock(at("2024-05-01T12:00:00Z")) {
+    ctx.http = &http;
+    ctx.credentials = &credentials;
+    ctx.clock = &clock;
+    ctx.region = "us-east-1";
+    ctx.service = "sqs";
+    ctx.retry.max_attempts = 4;
+    ctx.retry.base_delay = Millis(250);
+    ctx.retry.max_delay = Millis(30000);
+    // Sleeping only moves the fixed clock, so each attempt is signed later.
+    ctx.sleeper = [this](Millis d) {
+      sleeps.push_back(d);
+      clock.set(clock.now() + d + std::chrono::seconds(1));
+    };
+    request.method = "POST";
+    request.url = "https://sqs.us-east-1.amazonaws.com/";
+    request.body = "{}";
+    request.headers = {{"Content-Type", "application/x-amz-json-1.0"}};
+  }
+
+  std::vector<std::string> header_values(const char* name) const {
+    std::vector<std::string> out;
+    for (const HttpRequest& r : http.requests)
+      out.push_back(find_header(r.headers, name).value_or(""));
+    return out;
+  }
+
+  FakeHttp http;
+  StaticCredentials credentials;
+  FixedClock clock;
+  std::vector<Millis> sleeps;
+  ServiceContext ctx;
+  HttpRequest request;
+};
+
+TEST_F(AwsCall, SuccessNeedsOneAttempt) {
+  http.script = {status(200, "{\"ok\":1}")};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->attempts, 1);
+  EXPECT_EQ(outcome->response.status, 200);
+  EXPECT_EQ(outcome->response.body, "{\"ok\":1}");
+  EXPECT_TRUE(sleeps.empty());
+  ASSERT_EQ(http.requests.size(), 1u);
+  const HttpRequest& sent = http.requests[0];
+  EXPECT_EQ(find_header(sent.headers, "X-Amz-Date"), "20240501T120000Z");
+  auto auth = find_header(sent.headers, "Authorization");
+  ASSERT_TRUE(auth.has_value());
+  EXPECT_EQ(
+      auth->rfind("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240501/us-east-1/sqs/aws4_request", 0),
+      0u)
+      << *auth;
+  // The caller's request is left as it was.
+  EXPECT_FALSE(find_header(request.headers, "Authorization").has_value());
+}
+
+TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
+  http.script = {status(500), status(503), status(429), status(200, "done")};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->attempts, 4);
+  EXPECT_EQ(outcome->response.status, 200);
+  EXPECT_EQ(outcome->response.body, "done");
+  ASSERT_EQ(sleeps.size(), 3u);
+  // Full jitter under the exponential ceiling.
+  EXPECT_LE(sleeps[0], Millis(250));
+  EXPECT_LE(sleeps[1], Millis(500));
+  EXPECT_LE(sleeps[2], Millis(1000));
+}
+
+TEST_F(AwsCall, RetriesNetworkErrors) {
+  http.script = {failure(TransportError::kNetwork), failure(TransportError::kTimeout), status(200)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->attempts, 3);
+  EXPECT_EQ(sleeps.size(), 2u);
+}
+
+TEST_F(AwsCall, HonoursRetryAfter) {
+  http.script = {status(503, "", {{"Retry-After", "7"}}), status(200)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_EQ(sleeps.size(), 1u);
+  EXPECT_EQ(sleeps[0], Millis(7000));
+}
+
+TEST_F(AwsCall, HonoursRetryAfterAsHttpDate) {
+  http.script = {status(429, "", {{"retry-after", "Wed, 01 May 2024 12:00:09 GMT"}}), status(200)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_EQ(sleeps.size(), 1u);
+  EXPECT_EQ(sleeps[0], Millis(9000));
+}
+
+TEST_F(AwsCall, NeverRetriesClientErrors) {
+  for (long s : {400L, 401L, 403L, 404L, 413L}) {
+    http.requests.clear();
+    sleeps.clear();
+    http.script = {status(s, R"({"__type":"AccessDenied","message":"no"})"), status(200)};
+    auto outcome = call_with_retries(ctx, request, false);
+    ASSERT_TRUE(outcome.ok()) << s;
+    EXPECT_EQ(outcome->attempts, 1) << s;
+    EXPECT_EQ(outcome->response.status, s);
+    EXPECT_EQ(http.requests.size(), 1u) << s;
+    EXPECT_TRUE(sleeps.empty()) << s;
+    http.script.clear();
+  }
+}
+
+TEST_F(AwsCall, ReSignsEveryAttempt) {
+  http.script = {status(500), failure(TransportError::kNetwork),
+                 status(503, "", {{"Retry-After", "3"}}), status(200)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_EQ(http.requests.size(), 4u);
+  auto dates = header_values("X-Amz-Date");
+  auto auths = header_values("Authorization");
+  EXPECT_EQ(dates[0], "20240501T120000Z");
+  EXPECT_EQ(std::set<std::string>(dates.begin(), dates.end()).size(), 4u);
+  EXPECT_EQ(std::set<std::string>(auths.begin(), auths.end()).size(), 4u);
+  // Each date is the clock's time when that attempt was made.
+  TimePoint expected = at("2024-05-01T12:00:00Z");
+  for (size_t i = 0; i < dates.size(); ++i) {
+    EXPECT_EQ(dates[i], format_amz_date(expected)) << i;
+    if (i < sleeps.size()) expected += sleeps[i] + std::chrono::seconds(1);
+  }
+  for (const HttpRequest& r : http.requests) {
+    // One signature per request: an old Authorization is never carried along.
+    int count = 0;
+    for (const auto& [name, value] : r.headers)
+      count += name == "Authorization";
+    EXPECT_EQ(count, 1);
+  }
+  EXPECT_EQ(credentials.calls, 4);
+}
+
+TEST_F(AwsCall, GivesUpAfterMaxAttemptsWithTheLastResponse) {
+  http.script = {status(503), status(503), status(500),
+                 status(503, "<Error><Code>SlowDown</Code></Error>")};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->attempts, 4);
+  EXPECT_EQ(outcome->response.status, 503);
+  EXPECT_EQ(outcome->response.body, "<Error><Code>SlowDown</Code></Error>");
+  EXPECT_EQ(http.requests.size(), 4u);
+  EXPECT_EQ(sleeps.size(), 3u); // no sleep after the last attempt
+}
+
+TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
+  ctx.retry.max_attempts = 3;
+  http.script = {failure(TransportError::kNetwork), failure(TransportError::kNetwork),
+                 failure(TransportError::kNetwork)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error().message.find("connection reset"), std::string::npos);
+  EXPECT_NE(outcome.error().message.find("after 3 attempts"), std::string::npos)
+      << outcome.error().message;
+  EXPECT_EQ(http.requests.size(), 3u);
+  EXPECT_EQ(sleeps.size(), 2u);
+}
+
+TEST_F(AwsCall, NetworkErrorOnTheLastAttemptIsAnError) {
+  ctx.retry.max_attempts = 2;
+  http.script = {status(503), failure(TransportError::kNetwork)};
+  auto outcome = call_with_retries(ctx, request, false);
+  EXPECT_FALSE(outcome.ok());
+}
+
+TEST_F(AwsCall, AbortedTransferIsNotRetried) {
+  http.script = {failure(TransportError::kAborted), status(200)};
+  auto outcome = call_with_retries(ctx, request, false);
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_EQ(http.requests.size(), 1u);
+  EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_F(AwsCall, MissingCredentialsStopBeforeSending) {
+  credentials.fail = true;
+  http.script.clear();
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error().message.find("no credentials"), std::string::npos);
+  EXPECT_TRUE(http.requests.empty());
+}
+
+TEST_F(AwsCall, S3ModeAddsThePayloadHash) {
+  ctx.service = "s3";
+  request.method = "GET";
+  request.body.clear();
+  request.url = "https://b.s3.us-east-1.amazonaws.com/k";
+  http.script = {status(200)};
+  ASSERT_TRUE(call_with_retries(ctx, request, true).ok());
+  EXPECT_TRUE(find_header(http.requests[0].headers, "x-amz-content-sha256").has_value());
+}
+
+TEST_F(AwsCall, NoRetryOnceBodyBytesReachedTheSink) {
+  std::string received;
+  BodySink sink;
+  sink.on_headers = [](const HttpResponse&) { return true; };
+  sink.on_data = [&](const char* data, size_t size) {
+    received.append(data, size);
+    return true;
+  };
+  Reply broken = failure(TransportError::kNetwork);
+  broken.streamed = "partial";
+  http.script = {broken, status(200)};
+  auto outcome = call_with_retries(ctx, request, true, &sink);
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_EQ(received, "partial");
+  EXPECT_EQ(http.requests.size(), 1u);
+}
+
+TEST_F(AwsCall, RetriesWithASinkWhileNothingWasDelivered) {
+  BodySink sink;
+  sink.on_headers = [](const HttpResponse&) { return true; };
+  sink.on_data = [](const char*, size_t) { return true; };
+  http.script = {failure(TransportError::kNetwork), status(200)};
+  auto outcome = call_with_retries(ctx, request, true, &sink);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->attempts, 2);
+}
+
+// --- parse_service_error / describe_service_error ---
+
+TEST(ParseServiceError, JsonTypeWithNamespace) {
+  ServiceError e = parse_service_error(
+      400,
+      R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."})");
+  EXPECT_EQ(e.code, "QueueDoesNotExist");
+  EXPECT_EQ(e.message, "The specified queue does not exist.");
+}
+
+TEST(ParseServiceError, JsonCapitalisedMessage) {
+  ServiceError e =
+      parse_service_error(400, R"({"__type":"InvalidParameterValue","Message":"bad"})");
+  EXPECT_EQ(e.code, "InvalidParameterValue");
+  EXPECT_EQ(e.message, "bad");
+}
+
+TEST(ParseServiceError, XmlCodeAndMessage) {
+  ServiceError e = parse_service_error(
+      403,
+      "<?xml version=\"1.0\"?>\n<Error><Code>AccessDenied</Code>\n<Message>Access\nDenied</Message>"
+      "<RequestId>X</RequestId></Error>");
+  EXPECT_EQ(e.code, "AccessDenied");
+  EXPECT_EQ(e.message, "Access Denied"); // flattened to one line
+}
+
+TEST(ParseServiceError, FallsBackToTheStatus) {
+  ServiceError empty = parse_service_error(503, "");
+  EXPECT_EQ(empty.code, "HTTP 503");
+  EXPECT_EQ(empty.message, "");
+  ServiceError html = parse_service_error(502, "<html><body>Bad Gateway</body></html>");
+  EXPECT_EQ(html.code, "HTTP 502");
+  ServiceError json_without_type = parse_service_error(500, R"({"message":"oops"})");
+  EXPECT_EQ(json_without_type.code, "HTTP 500");
+  EXPECT_EQ(json_without_type.message, "oops");
+}
+
+TEST(ParseServiceError, LongMessagesAreShortened) {
+  ServiceError e = parse_service_error(400, "<Error><Code>X</Code><Message>" +
+                                                std::string(2000, 'm') + "</Message></Error>");
+  EXPECT_LT(e.message.size(), 400u);
+  EXPECT_GE(e.message.size(), 300u);
+}
+
+TEST(DescribeServiceError, Forms) {
+  EXPECT_EQ(describe_service_error(
+                403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"),
+            "AccessDenied: Access Denied (HTTP 403)");
+  EXPECT_EQ(describe_service_error(400, R"({"__type":"a#QueueDoesNotExist"})"),
+            "QueueDoesNotExist (HTTP 400)");
+  EXPECT_EQ(describe_service_error(500, ""), "HTTP 500");
+  EXPECT_EQ(describe_service_error(500, R"({"message":"oops"})"), "HTTP 500: oops");
+}
+
+} // namespace
+} // namespace c42::aws

@@ -1,0 +1,840 @@
+#include "common/crypto.h"
+#include "common/fetcher.h"
+#include "common/json_value.h"
+#include "common/source_record.h"
+#include "common/stream.h"
+#include "common/time_format.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <gtest/gtest.h>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unistd.h>
+#include <vector>
+#include <zlib.h>
+
+namespace c42 {
+namespace {
+
+TimePoint at(const char* iso) {
+  auto t = parse_iso8601(iso);
+  EXPECT_TRUE(t.ok()) << iso;
+  return t.ok() ? *t : TimePoint();
+}
+
+// --- test scaffolding ---
+
+class TempFile {
+public:
+  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
+    EXPECT_NE(file_, nullptr);
+    if (!content.empty()) {
+      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
+    }
+    ::lseek(fd(), 0, SEEK_SET);
+  }
+  ~TempFile() { std::fclose(file_); }
+  int fd() const { return fileno(file_); }
+  std::string contents() const {
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    off_t pos = 0;
+    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      pos += n;
+    }
+    return out;
+  }
+
+private:
+  FILE* file_;
+};
+
+std::string gzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(&out[0]);
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+struct FakeObject {
+  FakeObject() = default;
+  FakeObject(std::string d, std::optional<TimePoint> lm, bool wait = false)
+      : data(std::move(d)), last_modified(lm), wait_for_peer(wait) {}
+
+  std::string data;
+  std::optional<TimePoint> last_modified;
+  // Fail with fail_message once this many bytes were handed over.
+  std::optional<size_t> fail_after;
+  std::string fail_message = "connection reset by peer";
+  // Hold the transfer until another object is being fetched too.
+  bool wait_for_peer = false;
+};
+
+// The objects every FakeSource serves, and what the sources were asked.
+struct FakeStore {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<std::string, FakeObject> objects; // "bucket/key"
+  std::vector<std::string> gets;
+  std::map<std::string, std::optional<TimePoint>> modified_since;
+  int sources_made = 0;
+  int active = 0;
+  int max_active = 0;
+  int started = 0;  // transfers begun, never decremented
+  size_t piece = 5; // bytes per on_data call: lines straddle calls
+
+  void put(const std::string& bucket, const std::string& key, FakeObject object) {
+    objects[bucket + "/" + key] = std::move(object);
+  }
+};
+
+class FakeSource final : public ObjectSource {
+public:
+  explicit FakeSource(FakeStore& store) : store_(store) {}
+
+  Result<aws::S3GetResult> get(const std::string& bucket, const std::string& key,
+                               const aws::S3GetOptions& options,
+                               const std::function<bool(const char*, size_t)>& on_data) override {
+    const std::string name = bucket + "/" + key;
+    FakeObject object;
+    {
+      std::unique_lock<std::mutex> lock(store_.mutex);
+      store_.gets.push_back(name);
+      store_.modified_since[name] = options.modified_since;
+      auto it = store_.objects.find(name);
+      if (it == store_.objects.end())
+        return make_error("NoSuchKey: The specified key does not exist. (HTTP 404)");
+      object = it->second;
+      aws::S3GetResult result;
+      result.last_modified = object.last_modified;
+      if (options.modified_since && object.last_modified &&
+          *object.last_modified < *options.modified_since) {
+        result.skipped = true;
+        return result;
+      }
+      ++store_.active;
+      ++store_.started;
+      store_.max_active = std::max(store_.max_active, store_.active);
+      store_.changed.notify_all();
+      if (object.wait_for_peer)
+        store_.changed.wait_for(lock, std::chrono::seconds(3), [&] { return store_.started >= 2; });
+    }
+    auto done = [&](Result<aws::S3GetResult> r) {
+      std::lock_guard<std::mutex> lock(store_.mutex);
+      --store_.active;
+      return r;
+    };
+    if (options.on_start) options.on_start(object.last_modified);
+    aws::S3GetResult result;
+    result.last_modified = object.last_modified;
+    size_t limit = object.fail_after.value_or(object.data.size());
+    for (size_t pos = 0; pos < limit;) {
+      size_t n = std::min(store_.piece, limit - pos);
+      if (!on_data(object.data.data() + pos, n)) return done(make_error("reading was stopped"));
+      pos += n;
+      result.bytes += n;
+    }
+    if (object.fail_after) return done(make_error(object.fail_message));
+    return done(result);
+  }
+
+private:
+  FakeStore& store_;
+};
+
+MessageRef ref_for(const std::string& id) {
+  return MessageRef{"https://sqs.us-east-1.amazonaws.com/1/q", "id-" + id, "rh-" + id};
+}
+
+std::string message_line(const std::string& id, const std::string& body) {
+  MessageLine m;
+  m.ref = ref_for(id);
+  m.receive_count = 1;
+  m.body = body;
+  return to_line(m);
+}
+
+std::string code42_body(const std::string& bucket, const std::string& key,
+                        const std::string& time = "2024-05-02T08:00:00Z") {
+  Json::Value v(Json::objectValue);
+  v["Bucket Name"] = bucket;
+  v["Object Key"] = key;
+  v["Event Time"] = time;
+  return to_json_line(v);
+}
+
+struct EventObject {
+  std::string bucket;
+  std::string key; // as S3 writes it: form-URL-encoded
+  std::string time = "2024-05-02T09:00:00.000Z";
+};
+
+std::string s3_event_body(const std::vector<EventObject>& objects) {
+  Json::Value records(Json::arrayValue);
+  for (const EventObject& o : objects) {
+    Json::Value r(Json::objectValue);
+    r["eventSource"] = "aws:s3";
+    r["eventName"] = "ObjectCreated:Put";
+    r["eventTime"] = o.time;
+    r["s3"]["bucket"]["name"] = o.bucket;
+    r["s3"]["object"]["key"] = o.key;
+    records.append(r);
+  }
+  Json::Value v(Json::objectValue);
+  v["Records"] = records;
+  return to_json_line(v);
+}
+
+struct Output {
+  std::vector<std::string> raw;
+  std::vector<Json::Value> lines;
+
+  std::vector<Json::Value> of_kind(const std::string& kind) const {
+    std::vector<Json::Value> out;
+    for (const auto& v : lines)
+      if (control_kind(v) == kind) out.push_back(v);
+    return out;
+  }
+  std::vector<Json::Value> records() const { return of_kind(""); }
+  // "begin id-1", "end id-1", "record b/k" ...
+  std::vector<std::string> shape() const {
+    std::vector<std::string> out;
+    for (const auto& v : lines) {
+      std::string kind = control_kind(v);
+      if (!v.isObject())
+        out.push_back("other");
+      else if (kind.empty())
+        out.push_back("record " + v["bucket"].asString() + "/" + v["key"].asString());
+      else
+        out.push_back(kind + " " + v["message_id"].asString());
+    }
+    return out;
+  }
+};
+
+class FetcherTest : public testing::Test {
+protected:
+  FetcherTest() : clock(at("2024-05-02T12:00:00Z")) { config.parallel = 4; }
+
+  FetchOutcome run(const std::string& input, const std::vector<std::string>& references = {},
+                   bool read_input = true) {
+    TempFile in_file(input);
+    TempFile out_file;
+    FetchOutcome outcome;
+    {
+      LineWriter writer(out_file.fd());
+      LineReader reader(in_file.fd(), reader_max);
+      Fetcher fetcher(
+          config,
+          [this] {
+            std::lock_guard<std::mutex> lock(store.mutex);
+            ++store.sources_made;
+            return std::make_unique<FakeSource>(store);
+          },
+          clock, writer,
+          [this](const std::string& w) {
+            std::lock_guard<std::mutex> lock(store.mutex);
+            warnings.push_back(w);
+          });
+      outcome = fetcher.run(read_input ? &reader : nullptr, references);
+      stats.messages = fetcher.stats().messages.load();
+      stats.messages_failed = fetcher.stats().messages_failed.load();
+      stats.fetched = fetcher.stats().objects_fetched.load();
+      stats.skipped = fetcher.stats().objects_skipped.load();
+      stats.failed = fetcher.stats().objects_failed.load();
+      stats.records = fetcher.stats().records.load();
+    }
+    std::string text = out_file.contents();
+    out = Output();
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      EXPECT_NE(end, std::string::npos) << "output must end with a newline";
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(start, end - start);
+      start = end + 1;
+      out.raw.push_back(line);
+      auto v = parse_json(line);
+      out.lines.push_back(v.ok() ? *v : Json::Value(line));
+    }
+    return outcome;
+  }
+
+  struct Counts {
+    uint64_t messages = 0, messages_failed = 0, fetched = 0, skipped = 0, failed = 0, records = 0;
+  };
+
+  FetchConfig config;
+  size_t reader_max = 64u << 20;
+  FakeStore store;
+  FixedClock clock;
+  Output out;
+  Counts stats;
+  std::vector<std::string> warnings;
+};
+
+void expect_record(const Json::Value& r, const std::string& bucket, const std::string& key,
+                   uint64_t index, const std::string& line, const std::string& event_time) {
+  auto parsed = source_record_from_json(r);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->bucket, bucket);
+  EXPECT_EQ(parsed->key, key);
+  EXPECT_EQ(parsed->index, index);
+  EXPECT_EQ(parsed->line, line);
+  EXPECT_EQ(parsed->event_time, event_time);
+}
+
+// --- messages ---
+
+TEST_F(FetcherTest, MessageGivesBeginRecordsEnd) {
+  store.put("bkt", "exports/a.json",
+            {"{\"n\":1}\n{\"n\":2}\r\n\n{\"n\":3}", at("2024-05-02T07:00:00Z")});
+  auto outcome = run(message_line("1", code42_body("bkt", "exports/a.json")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  ASSERT_EQ(out.lines.size(), 5u);
+  EXPECT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "record bkt/exports/a.json",
+                                                   "record bkt/exports/a.json",
+                                                   "record bkt/exports/a.json", "end id-1"}));
+  auto begin = begin_from_json(out.lines[0]);
+  ASSERT_TRUE(begin.ok());
+  EXPECT_EQ(begin->ref.receipt_handle, "rh-1");
+  EXPECT_EQ(begin->ref.queue_url, ref_for("1").queue_url);
+  expect_record(out.lines[1], "bkt", "exports/a.json", 1, "{\"n\":1}", "2024-05-02T08:00:00Z");
+  expect_record(out.lines[2], "bkt", "exports/a.json", 2, "{\"n\":2}", "2024-05-02T08:00:00Z");
+  expect_record(out.lines[3], "bkt", "exports/a.json", 3, "{\"n\":3}", "2024-05-02T08:00:00Z");
+  auto end = end_from_json(out.lines[4]);
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->ref.message_id, "id-1");
+  EXPECT_EQ(end->fetched, 1u);
+  EXPECT_EQ(end->skipped, 0u);
+  EXPECT_EQ(end->failed, 0u);
+  EXPECT_EQ(end->records, 3u);
+  EXPECT_EQ(end->error, "");
+  EXPECT_EQ(end->delivered, -1) << "only a sink sets delivered";
+  EXPECT_EQ(stats.messages, 1u);
+  EXPECT_EQ(stats.fetched, 1u);
+  EXPECT_EQ(stats.records, 3u);
+  EXPECT_TRUE(warnings.empty());
+  // The message line itself is not copied.
+  EXPECT_TRUE(out.of_kind("message").empty());
+}
+
+TEST_F(FetcherTest, ObjectsOfOneMessageAreFetchedInParallel) {
+  store.put("b", "dir/a b.txt", {"a1\na2\n", at("2024-05-02T09:00:00Z"), true});
+  store.put("b", "dir/c+d.txt", {"c1\n", at("2024-05-02T09:00:00Z"), true});
+  // S3 event keys are form-URL-encoded: '+' is a space, %2B a plus.
+  std::string body = s3_event_body({{"b", "dir/a+b.txt"}, {"b", "dir/c%2Bd.txt"}});
+  auto outcome = run(message_line("1", body) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(store.max_active, 2) << "both objects should be in flight at once";
+  EXPECT_EQ(std::set<std::string>(store.gets.begin(), store.gets.end()),
+            (std::set<std::string>{"b/dir/a b.txt", "b/dir/c+d.txt"}));
+  ASSERT_EQ(out.of_kind("begin").size(), 1u);
+  ASSERT_EQ(out.of_kind("end").size(), 1u);
+  EXPECT_EQ(control_kind(out.lines.front()), "begin");
+  EXPECT_EQ(control_kind(out.lines.back()), "end");
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->fetched, 2u);
+  EXPECT_EQ(end->records, 3u);
+  // Each object's records keep their order, and carry the event's time.
+  std::map<std::string, std::vector<std::string>> lines_by_key;
+  for (const auto& r : out.records()) {
+    lines_by_key[r["key"].asString()].push_back(r["line"].asString());
+    EXPECT_EQ(r["event_time"].asString(), "2024-05-02T09:00:00.000Z");
+  }
+  EXPECT_EQ(lines_by_key["dir/a b.txt"], (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(lines_by_key["dir/c+d.txt"], (std::vector<std::string>{"c1"}));
+}
+
+TEST_F(FetcherTest, GzipObjectsAreDecompressed) {
+  std::string plain;
+  for (int i = 1; i <= 500; ++i)
+    plain += "{\"row\":" + std::to_string(i) + "}\n";
+  store.put("b", "export.json.gz", {gzip(plain), at("2024-05-02T09:00:00Z")});
+  ASSERT_NE(store.objects["b/export.json.gz"].data, plain);
+  auto outcome = run(message_line("1", code42_body("b", "export.json.gz")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  auto records = out.records();
+  ASSERT_EQ(records.size(), 500u);
+  expect_record(records[0], "b", "export.json.gz", 1, "{\"row\":1}", "2024-05-02T08:00:00Z");
+  expect_record(records[499], "b", "export.json.gz", 500, "{\"row\":500}", "2024-05-02T08:00:00Z");
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->records, 500u);
+  EXPECT_TRUE(end->ok);
+}
+
+TEST_F(FetcherTest, InvalidUtf8LinesCarryTheirExactBytes) {
+  const std::string bad = "caf\xE9 \xFF";
+  store.put("b", "k", {bad + "\n", at("2024-05-02T09:00:00Z")});
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), FetchOutcome::kOk);
+  auto records = out.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["line_b64"].asString(), base64_encode(bad));
+  expect_record(records[0], "b", "k", 1, bad, "2024-05-02T08:00:00Z");
+}
+
+// --- references ---
+
+TEST_F(FetcherTest, ReferencesGiveRecordsWithoutFraming) {
+  store.put("b", "one", {"1a\n1b\n", at("2024-05-01T10:20:30Z")});
+  store.put("b", "dir/two%20x", {"2a", std::nullopt});
+  auto outcome = run("s3://b/dir/two%20x\n", {"s3://b/one"});
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_TRUE(out.of_kind("begin").empty());
+  EXPECT_TRUE(out.of_kind("end").empty());
+  auto records = out.records();
+  ASSERT_EQ(records.size(), 3u);
+  std::map<std::string, std::vector<Json::Value>> by_key;
+  for (const auto& r : records)
+    by_key[r["key"].asString()].push_back(r);
+  ASSERT_EQ(by_key["one"].size(), 2u);
+  // No event time in a reference: Last-Modified stands in, as ISO 8601.
+  expect_record(by_key["one"][0], "b", "one", 1, "1a", "2024-05-01T10:20:30Z");
+  expect_record(by_key["one"][1], "b", "one", 2, "1b", "2024-05-01T10:20:30Z");
+  // The key is taken literally (not URL-decoded); no Last-Modified, no time.
+  ASSERT_EQ(by_key["dir/two%20x"].size(), 1u);
+  expect_record(by_key["dir/two%20x"][0], "b", "dir/two%20x", 1, "2a", "");
+  EXPECT_EQ(stats.messages, 0u);
+  EXPECT_EQ(stats.fetched, 2u);
+}
+
+TEST_F(FetcherTest, ReferenceArgumentsAloneDoNotReadInput) {
+  store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
+  auto outcome = run(message_line("1", code42_body("b", "other")) + "\n", {"s3://b/k"},
+                     /*read_input=*/false);
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(store.gets, (std::vector<std::string>{"b/k"}));
+  EXPECT_EQ(out.lines.size(), 1u);
+}
+
+TEST_F(FetcherTest, ReferencesAreNotSkippedByDefault) {
+  store.put("b", "old", {"x\n", at("2020-01-01T00:00:00Z")});
+  EXPECT_EQ(run("s3://b/old\n"), FetchOutcome::kOk);
+  EXPECT_FALSE(store.modified_since["b/old"].has_value());
+  EXPECT_EQ(out.records().size(), 1u);
+}
+
+TEST_F(FetcherTest, ReferencesAreSkippedSilentlyWhenAsked) {
+  config.skip_references = true;
+  store.put("b", "old", {"x\n", at("2020-01-01T00:00:00Z")});
+  EXPECT_EQ(run("s3://b/old\n"), FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/old"], at("2024-05-02T00:00:00Z"));
+  EXPECT_TRUE(out.lines.empty());
+  EXPECT_EQ(stats.skipped, 1u);
+}
+
+TEST_F(FetcherTest, BadReferenceArgumentIsBadInput) {
+  store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
+  auto outcome = run("s3://b/k\n", {"s3://bucket-only"});
+  EXPECT_EQ(outcome, FetchOutcome::kBadInput);
+  EXPECT_TRUE(store.gets.empty());
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("bucket-only"), std::string::npos);
+}
+
+TEST_F(FetcherTest, BadReferenceLineIsBadInput) {
+  store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
+  auto outcome = run("s3://b/k\ns3://b/\ns3://b/k\n");
+  EXPECT_EQ(outcome, FetchOutcome::kBadInput);
+  EXPECT_EQ(store.gets.size(), 1u) << "reading stops at the bad line";
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.back().find("line 2"), std::string::npos) << warnings.back();
+}
+
+// --- pass-through and bad input ---
+
+TEST_F(FetcherTest, OtherLinesPassThroughInOrder) {
+  const std::vector<std::string> foreign = {
+      R"({"@c42":"stats","tool":"sqs-poll","messages":3})",
+      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r","ok":true})",
+      R"({"record":1})",
+      "not json at all",
+      R"({"@c42":"future-kind","x":[1,2]})",
+  };
+  std::string input;
+  for (const auto& l : foreign)
+    input += l + "\n";
+  EXPECT_EQ(run(input), FetchOutcome::kOk);
+  EXPECT_EQ(out.raw, foreign);
+  EXPECT_TRUE(store.gets.empty());
+}
+
+TEST_F(FetcherTest, BadJsonControlLineStopsReadingButFinishesStartedMessages) {
+  store.put("b", "k1", {"a\nb\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "k2", {"c\n", at("2024-05-02T09:00:00Z")});
+  std::string input = message_line("1", code42_body("b", "k1")) + "\n" +
+                      R"({"@c42":"message","queue_url":)" + "\n" +
+                      message_line("2", code42_body("b", "k2")) + "\n";
+  auto outcome = run(input);
+  EXPECT_EQ(outcome, FetchOutcome::kBadInput);
+  EXPECT_EQ(out.shape(),
+            (std::vector<std::string>{"begin id-1", "record b/k1", "record b/k1", "end id-1"}));
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(store.gets, (std::vector<std::string>{"b/k1"}));
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.back().find("line 2"), std::string::npos) << warnings.back();
+}
+
+TEST_F(FetcherTest, MessageLineLackingAFieldIsBadInput) {
+  std::string input = R"({"@c42":"message","queue_url":"q","message_id":"m","receipt_handle":"r"})";
+  EXPECT_EQ(run(input + "\n"), FetchOutcome::kBadInput);
+  EXPECT_TRUE(out.lines.empty());
+}
+
+TEST_F(FetcherTest, OverlongInputLineIsBadInputAfterStartedMessagesFinish) {
+  reader_max = 300;
+  store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
+  std::string input = message_line("1", code42_body("b", "k")) + "\n" +
+                      message_line("2", code42_body("b", std::string(400, 'k'))) + "\n";
+  EXPECT_EQ(run(input), FetchOutcome::kBadInput);
+  EXPECT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "record b/k", "end id-1"}));
+}
+
+TEST_F(FetcherTest, LastInputLineWithoutNewlineIsRead) {
+  store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k"))), FetchOutcome::kOk);
+  EXPECT_EQ(out.of_kind("end").size(), 1u);
+}
+
+// --- bodies that announce nothing ---
+
+TEST_F(FetcherTest, UnreadableBodyGivesBeginAndFailedEnd) {
+  auto outcome = run(message_line("1", "this is not json") + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  ASSERT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "end id-1"}));
+  auto end = end_from_json(out.lines[1]);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_FALSE(end->error.empty());
+  EXPECT_EQ(end->fetched + end->skipped + end->failed + end->records, 0u);
+  EXPECT_EQ(stats.messages_failed, 1u);
+  EXPECT_TRUE(store.gets.empty());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("id-1"), std::string::npos);
+}
+
+TEST_F(FetcherTest, TestEventGivesBeginAndOkEnd) {
+  auto outcome = run(message_line("1", R"({"Service":"Amazon S3","Event":"s3:TestEvent",)"
+                                       R"("Time":"2024-05-02T10:00:00Z","Bucket":"b"})") +
+                     "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  ASSERT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "end id-1"}));
+  auto end = end_from_json(out.lines[1]);
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->records, 0u);
+  EXPECT_EQ(end->error, "");
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST_F(FetcherTest, DeletionEventAnnouncesNothing) {
+  Json::Value record(Json::objectValue);
+  record["eventSource"] = "aws:s3";
+  record["eventName"] = "ObjectRemoved:Delete";
+  record["s3"]["bucket"]["name"] = "b";
+  record["s3"]["object"]["key"] = "k";
+  Json::Value body(Json::objectValue);
+  body["Records"].append(record);
+  EXPECT_EQ(run(message_line("1", to_json_line(body)) + "\n"), FetchOutcome::kOk);
+  ASSERT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "end id-1"}));
+  EXPECT_TRUE(out.lines[1]["ok"].asBool());
+  EXPECT_TRUE(store.gets.empty());
+}
+
+// --- failures ---
+
+TEST_F(FetcherTest, FailingObjectFailsItsMessage) {
+  FakeObject broken{"line1\nline2\nline3\n", at("2024-05-02T09:00:00Z")};
+  broken.fail_after = 12; // after "line1\nline2\n"
+  broken.fail_message = "connection reset by peer (after 6 attempts)";
+  store.put("b", "bad", broken);
+  store.put("b", "good", {"g\n", at("2024-05-02T09:00:00Z")});
+  std::string body = s3_event_body({{"b", "good"}, {"b", "bad"}});
+  auto outcome = run(message_line("1", body) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  auto ends = out.of_kind("end");
+  ASSERT_EQ(ends.size(), 1u);
+  auto end = end_from_json(ends[0]);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->fetched, 1u);
+  EXPECT_EQ(end->failed, 1u);
+  EXPECT_NE(end->error.find("s3://b/bad"), std::string::npos) << end->error;
+  EXPECT_NE(end->error.find("connection reset"), std::string::npos) << end->error;
+  // What was read before the failure was written and is counted.
+  EXPECT_EQ(end->records, 3u);
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_EQ(stats.fetched, 1u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("s3://b/bad"), std::string::npos);
+}
+
+TEST_F(FetcherTest, MissingObjectFailsItsMessage) {
+  auto outcome = run(message_line("1", code42_body("b", "gone.json")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_NE(end->error.find("s3://b/gone.json"), std::string::npos) << end->error;
+  EXPECT_NE(end->error.find("NoSuchKey"), std::string::npos) << end->error;
+}
+
+TEST_F(FetcherTest, LenientKeepsTheMessageOkButNotTheStatus) {
+  config.lenient = true;
+  FakeObject broken{"x\n", at("2024-05-02T09:00:00Z")};
+  broken.fail_after = 0;
+  store.put("b", "bad", broken);
+  auto outcome = run(message_line("1", code42_body("b", "bad")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->failed, 1u);
+  EXPECT_EQ(stats.messages_failed, 0u);
+}
+
+TEST_F(FetcherTest, LenientDoesNotRescueUnreadableBodies) {
+  config.lenient = true;
+  EXPECT_EQ(run(message_line("1", "{}") + "\n"), FetchOutcome::kPartial);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+}
+
+TEST_F(FetcherTest, OverlongObjectLineFailsTheObject) {
+  config.max_line_bytes = 16;
+  store.put("b", "k", {"short\n" + std::string(40, 'x') + "\nafter\n", at("2024-05-02T09:00:00Z")});
+  auto outcome = run(message_line("1", code42_body("b", "k")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->failed, 1u);
+  EXPECT_NE(end->error.find("s3://b/k"), std::string::npos) << end->error;
+  EXPECT_NE(end->error.find("longer than 16"), std::string::npos) << end->error;
+  for (const auto& r : out.records())
+    EXPECT_LE(r["line"].asString().size(), 16u);
+}
+
+TEST_F(FetcherTest, TruncatedGzipFailsTheObject) {
+  std::string gz = gzip("a\nb\nc\n");
+  store.put("b", "k.gz", {gz.substr(0, gz.size() - 6), at("2024-05-02T09:00:00Z")});
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k.gz")) + "\n"), FetchOutcome::kPartial);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_NE(end->error.find("s3://b/k.gz"), std::string::npos) << end->error;
+}
+
+// --- skip-before ---
+
+TEST_F(FetcherTest, SkipBeforeTodayUsesTheStartOfTheUtcDay) {
+  store.put("b", "yesterday", {"old\n", at("2024-05-01T23:59:59Z")});
+  store.put("b", "midnight", {"new\n", at("2024-05-02T00:00:00Z")});
+  std::string body = s3_event_body({{"b", "yesterday"}, {"b", "midnight"}});
+  auto outcome = run(message_line("1", body) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/yesterday"], at("2024-05-02T00:00:00Z"));
+  EXPECT_EQ(store.modified_since["b/midnight"], at("2024-05-02T00:00:00Z"));
+  auto records = out.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["line"].asString(), "new");
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->fetched, 1u);
+  EXPECT_EQ(end->skipped, 1u);
+  EXPECT_EQ(end->failed, 0u);
+  EXPECT_EQ(end->records, 1u);
+  EXPECT_EQ(stats.skipped, 1u);
+}
+
+TEST_F(FetcherTest, SkipBeforeTodayFollowsTheClock) {
+  clock.set(at("2024-05-03T00:00:01Z"));
+  store.put("b", "k", {"x\n", at("2024-05-02T23:00:00Z")});
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/k"], at("2024-05-03T00:00:00Z"));
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->skipped, 1u);
+}
+
+TEST_F(FetcherTest, SkipBeforeDateAndNone) {
+  auto date = parse_skip_before("2024-04-01");
+  ASSERT_TRUE(date.ok());
+  config.skip_before = *date;
+  store.put("b", "march", {"m\n", at("2024-03-31T12:00:00Z")});
+  store.put("b", "april", {"a\n", at("2024-04-02T12:00:00Z")});
+  std::string body = s3_event_body({{"b", "march"}, {"b", "april"}});
+  EXPECT_EQ(run(message_line("1", body) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/march"], at("2024-04-01T00:00:00Z"));
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_EQ(end->skipped, 1u);
+  EXPECT_EQ(end->fetched, 1u);
+
+  config.skip_before = *parse_skip_before("none");
+  store.gets.clear();
+  EXPECT_EQ(run(message_line("2", body) + "\n"), FetchOutcome::kOk);
+  EXPECT_FALSE(store.modified_since["b/march"].has_value());
+  auto end2 = end_from_json(out.lines.back());
+  ASSERT_TRUE(end2.ok());
+  EXPECT_EQ(end2->skipped, 0u);
+  EXPECT_EQ(end2->fetched, 2u);
+}
+
+TEST(ParseSkipBefore, Variants) {
+  auto today = parse_skip_before("today");
+  ASSERT_TRUE(today.ok());
+  EXPECT_EQ(today->mode, SkipBefore::Mode::kToday);
+
+  auto none = parse_skip_before("none");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->mode, SkipBefore::Mode::kNone);
+
+  auto day = parse_skip_before("2026-11-01");
+  ASSERT_TRUE(day.ok());
+  EXPECT_EQ(day->mode, SkipBefore::Mode::kDate);
+  EXPECT_EQ(day->date, at("2026-11-01T00:00:00Z"));
+
+  auto offset = parse_skip_before("2026-11-01T12:00:00+02:00");
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(offset->date, at("2026-11-01T10:00:00Z"));
+
+  for (const char* bad :
+       {"", "yesterday", "Today", "2026-13-01", "1700000000", "2026-11-01T25:00"}) {
+    auto r = parse_skip_before(bad);
+    EXPECT_FALSE(r.ok()) << "'" << bad << "'";
+    if (!r.ok()) {
+      EXPECT_NE(r.error().message.find(std::string("'") + bad + "'"), std::string::npos)
+          << r.error().message;
+    }
+  }
+}
+
+// --- parse_s3_reference ---
+
+TEST(ParseS3Reference, SplitsBucketAndKey) {
+  auto r = parse_s3_reference("s3://my-bucket/dir/sub/file name%20.json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->bucket, "my-bucket");
+  EXPECT_EQ(r->key, "dir/sub/file name%20.json");
+  EXPECT_EQ(r->event_time, "");
+  auto trailing = parse_s3_reference("s3://b/dir/");
+  ASSERT_TRUE(trailing.ok());
+  EXPECT_EQ(trailing->key, "dir/");
+}
+
+TEST(ParseS3Reference, Errors) {
+  for (const char* bad : {"", "s3:/", "s3://", "s3://b", "s3://b/", "s3:///k", "S3://b/k",
+                          "http://b/k", "b/k", " s3://b/k"}) {
+    auto r = parse_s3_reference(bad);
+    EXPECT_FALSE(r.ok()) << "'" << bad << "'";
+  }
+  auto long_text = parse_s3_reference("x" + std::string(500, 'y'));
+  ASSERT_FALSE(long_text.ok());
+  EXPECT_LT(long_text.error().message.size(), 200u) << "quotes only an excerpt";
+}
+
+// --- span framing ---
+
+TEST_F(FetcherTest, WithOneWorkerSpansNeverOverlap) {
+  config.parallel = 1;
+  std::string input;
+  std::map<std::string, std::set<std::string>> keys_of; // message id -> keys
+  for (int m = 1; m <= 4; ++m) {
+    std::vector<EventObject> objects;
+    for (int o = 1; o <= 3; ++o) {
+      std::string key = "m" + std::to_string(m) + "/o" + std::to_string(o);
+      store.put("b", key, {"1\n2\n", at("2024-05-02T09:00:00Z")});
+      objects.push_back({"b", key});
+      keys_of["id-" + std::to_string(m)].insert(key);
+    }
+    input += message_line(std::to_string(m), s3_event_body(objects)) + "\n";
+  }
+  EXPECT_EQ(run(input), FetchOutcome::kOk);
+  EXPECT_EQ(store.max_active, 1);
+  std::string open;
+  int ends = 0;
+  for (const auto& v : out.lines) {
+    std::string kind = control_kind(v);
+    if (kind == "begin") {
+      EXPECT_EQ(open, "") << "begin " << v["message_id"].asString() << " inside span " << open;
+      open = v["message_id"].asString();
+    } else if (kind == "end") {
+      EXPECT_EQ(v["message_id"].asString(), open);
+      EXPECT_TRUE(v["ok"].asBool());
+      EXPECT_EQ(v["records"].asUInt64(), 6u);
+      open.clear();
+      ++ends;
+    } else {
+      ASSERT_NE(open, "") << "record outside any span";
+      EXPECT_EQ(keys_of[open].count(v["key"].asString()), 1u)
+          << v["key"].asString() << " in the span of " << open;
+    }
+  }
+  EXPECT_EQ(open, "");
+  EXPECT_EQ(ends, 4);
+  EXPECT_EQ(out.records().size(), 24u);
+}
+
+TEST_F(FetcherTest, EveryMessageGetsExactlyOneBeginAndOneEnd) {
+  config.parallel = 3;
+  std::string input;
+  for (int m = 1; m <= 6; ++m) {
+    std::vector<EventObject> objects;
+    for (int o = 1; o <= m % 3 + 1; ++o) {
+      std::string key = "m" + std::to_string(m) + "/o" + std::to_string(o);
+      store.put("b", key, {"r\n", at("2024-05-02T09:00:00Z")});
+      objects.push_back({"b", key});
+    }
+    input += message_line(std::to_string(m), s3_event_body(objects)) + "\n";
+  }
+  EXPECT_EQ(run(input), FetchOutcome::kOk);
+  std::map<std::string, int> begins, ends;
+  std::set<std::string> open;
+  for (const auto& v : out.lines) {
+    std::string kind = control_kind(v);
+    std::string id = v["message_id"].asString();
+    if (kind == "begin") {
+      ++begins[id];
+      open.insert(id);
+    } else if (kind == "end") {
+      ++ends[id];
+      EXPECT_EQ(open.count(id), 1u) << "end before begin for " << id;
+      open.erase(id);
+    } else {
+      EXPECT_FALSE(open.empty()) << "record outside every span";
+    }
+  }
+  EXPECT_EQ(begins.size(), 6u);
+  for (const auto& [id, n] : begins)
+    EXPECT_EQ(n, 1) << id;
+  for (const auto& [id, n] : ends)
+    EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(ends.size(), 6u);
+  EXPECT_LE(store.max_active, 3);
+}
+
+} // namespace
+} // namespace c42

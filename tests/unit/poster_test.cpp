@@ -1,0 +1,842 @@
+#include "common/json_value.h"
+#include "common/la/poster.h"
+#include "common/stream.h"
+#include "common/time_format.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace c42::la {
+namespace {
+
+class TempFile {
+public:
+  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
+    EXPECT_NE(file_, nullptr);
+    if (!content.empty()) {
+      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
+    }
+    ::lseek(fd(), 0, SEEK_SET);
+  }
+  ~TempFile() { std::fclose(file_); }
+  int fd() const { return fileno(file_); }
+  std::string contents() const {
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    off_t pos = 0;
+    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      pos += n;
+    }
+    return out;
+  }
+
+private:
+  FILE* file_;
+};
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// What every FakeSender shares: the bodies it was given and its script.
+// A body containing "FAIL" fails, "FATAL" fails fatally, "SLOW" waits until
+// released.
+struct SenderScript {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::string> bodies;
+  std::vector<size_t> records;
+  int senders_made = 0;
+  bool released = false;
+
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      released = true;
+    }
+    changed.notify_all();
+  }
+  bool wait_for_bodies(size_t n) {
+    std::unique_lock<std::mutex> lock(mutex);
+    return changed.wait_for(lock, std::chrono::seconds(5), [&] { return bodies.size() >= n; });
+  }
+};
+
+class FakeSender final : public ChunkSender {
+public:
+  explicit FakeSender(SenderScript& script) : script_(script) {}
+  SendResult send(const std::string& body, size_t records) override {
+    std::unique_lock<std::mutex> lock(script_.mutex);
+    script_.bodies.push_back(body);
+    script_.records.push_back(records);
+    script_.changed.notify_all();
+    if (body.find("SLOW") != std::string::npos)
+      script_.changed.wait_for(lock, std::chrono::seconds(5), [&] { return script_.released; });
+    SendResult r;
+    r.attempts = 1;
+    if (body.find("FATAL") != std::string::npos) {
+      r.fatal = true;
+      r.error = "HTTP 403: Forbidden";
+    } else if (body.find("FAIL") != std::string::npos) {
+      r.error = "HTTP 400: InvalidDataFormat";
+    } else {
+      r.ok = true;
+    }
+    return r;
+  }
+
+private:
+  SenderScript& script_;
+};
+
+MessageRef ref(const std::string& id) {
+  return MessageRef{"https://sqs.us-east-1.amazonaws.com/1/q", "id-" + id, "rh-" + id};
+}
+
+std::string begin_line(const std::string& id) {
+  return to_line(BeginLine{ref(id)}) + "\n";
+}
+
+std::string end_line(const std::string& id, bool ok = true, const std::string& error = "") {
+  EndLine e;
+  e.ref = ref(id);
+  e.ok = ok;
+  e.fetched = 1;
+  e.records = 2;
+  e.error = error;
+  return to_line(e) + "\n";
+}
+
+std::string rec(const std::string& tag, int n = 0) {
+  return R"({"tag":")" + tag + R"(","n":)" + std::to_string(n) + "}";
+}
+
+struct PostRun {
+  PostOutcome outcome = PostOutcome::kOk;
+  std::vector<std::string> raw;
+  std::vector<Json::Value> lines;
+  std::vector<std::string> warnings;
+  uint64_t records_read = 0, messages_ok = 0, messages_failed = 0;
+
+  std::vector<EndLine> ends() const {
+    std::vector<EndLine> out;
+    for (const auto& v : lines) {
+      if (control_kind(v) != "end") continue;
+      auto e = end_from_json(v);
+      EXPECT_TRUE(e.ok()) << to_json_line(v);
+      if (e.ok()) out.push_back(*e);
+    }
+    return out;
+  }
+  EndLine end_of(const std::string& id) const {
+    for (const EndLine& e : ends())
+      if (e.ref.message_id == "id-" + id) return e;
+    ADD_FAILURE() << "no end line for id-" << id;
+    return EndLine();
+  }
+  const Json::Value& stats() const {
+    static const Json::Value none;
+    return lines.empty() ? none : lines.back();
+  }
+};
+
+class PosterTest : public testing::Test {
+protected:
+  PosterTest() {
+    config.chunk_records = 500;
+    config.chunk_bytes = 1000000;
+    config.in_flight = 1;
+  }
+
+  PostRun run(const std::string& input) {
+    TempFile in_file(input);
+    TempFile out_file;
+    PostRun r;
+    {
+      LineReader reader(in_file.fd());
+      LineWriter writer(out_file.fd());
+      std::mutex warn_mutex;
+      Poster poster(
+          config,
+          [this] {
+            std::lock_guard<std::mutex> lock(script.mutex);
+            ++script.senders_made;
+            return std::make_unique<FakeSender>(script);
+          },
+          writer,
+          [&](const std::string& w) {
+            std::lock_guard<std::mutex> lock(warn_mutex);
+            r.warnings.push_back(w);
+          });
+      r.outcome = poster.run(reader);
+      r.records_read = poster.stats().records_read;
+      r.messages_ok = poster.stats().messages_ok;
+      r.messages_failed = poster.stats().messages_failed;
+    }
+    r.raw = split_lines(out_file.contents());
+    for (const auto& line : r.raw) {
+      auto v = parse_json_object(line);
+      EXPECT_TRUE(v.ok()) << line;
+      r.lines.push_back(v.ok() ? *v : Json::Value());
+    }
+    return r;
+  }
+
+  void expect_stats(const PostRun& r, uint64_t posted, uint64_t failed, uint64_t chunks_posted,
+                    uint64_t chunks_failed) {
+    ASSERT_FALSE(r.lines.empty());
+    const Json::Value& s = r.stats();
+    EXPECT_EQ(control_kind(s), "stats");
+    EXPECT_EQ(s["tool"].asString(), "la-post");
+    EXPECT_EQ(s["records_posted"].asUInt64(), posted);
+    EXPECT_EQ(s["records_failed"].asUInt64(), failed);
+    EXPECT_EQ(s["chunks_posted"].asUInt64(), chunks_posted);
+    EXPECT_EQ(s["chunks_failed"].asUInt64(), chunks_failed);
+    EXPECT_EQ(r.raw.back().rfind("{\"@c42\":\"stats\"", 0), 0u) << r.raw.back();
+  }
+
+  // Every record of every body, in order.
+  std::vector<std::string> posted_records() {
+    std::vector<std::string> out;
+    for (const std::string& body : script.bodies) {
+      auto v = parse_json(body);
+      EXPECT_TRUE(v.ok()) << body;
+      if (!v.ok()) continue;
+      EXPECT_TRUE(v->isArray());
+      for (const auto& item : *v)
+        out.push_back(to_json_line(item));
+    }
+    return out;
+  }
+
+  PostConfig config;
+  SenderScript script;
+};
+
+// --- chunking ---
+
+TEST_F(PosterTest, ChunksByRecordCount) {
+  config.chunk_records = 3;
+  std::string input;
+  std::vector<std::string> records;
+  for (int i = 0; i < 10; ++i) {
+    records.push_back(rec("r", i));
+    input += records.back() + "\n";
+  }
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(script.bodies.size(), 4u);
+  EXPECT_EQ(script.records, (std::vector<size_t>{3, 3, 3, 1}));
+  EXPECT_EQ(script.bodies[0], "[" + records[0] + "," + records[1] + "," + records[2] + "]");
+  EXPECT_EQ(script.bodies[3], "[" + records[9] + "]");
+  // Records are not copied to the output: only the stats line is there.
+  ASSERT_EQ(r.raw.size(), 1u);
+  expect_stats(r, 10, 0, 4, 0);
+  EXPECT_EQ(r.records_read, 10u);
+}
+
+TEST_F(PosterTest, BodiesAreExactlyTheInputRecords) {
+  const std::vector<std::string> records = {
+      R"({ "spaced" : 1 , "x" : [1, 2 ,3] })",
+      R"({"escaped":"caf\u00e9 \"q\" \\ \n"})",
+      "{\"raw\":\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"}",
+      R"({"big":12345678901234567890123,"f":1.50e+3,"n":null,"t":true})",
+      R"({})",
+  };
+  std::string input;
+  for (const auto& rr : records)
+    input += rr + "\n";
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(script.bodies.size(), 1u);
+  std::string expected = "[";
+  for (size_t i = 0; i < records.size(); ++i)
+    expected += (i ? "," : "") + records[i];
+  expected += "]";
+  EXPECT_EQ(script.bodies[0], expected);
+  EXPECT_EQ(script.records[0], records.size());
+  auto parsed = parse_json(script.bodies[0]);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->size(), records.size());
+}
+
+TEST_F(PosterTest, ChunksByBytesNeverExceedTheCap) {
+  config.chunk_bytes = 100;
+  // Each record is 30 bytes: three fit (1 + 3*30 + 2 + 1 = 94), four do not.
+  std::vector<std::string> records;
+  std::string input;
+  for (int i = 0; i < 10; ++i) {
+    std::string r = R"({"k":")" + std::string(22, static_cast<char>('a' + i)) + R"("})";
+    ASSERT_EQ(r.size(), 30u);
+    records.push_back(r);
+    input += r + "\n";
+  }
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(script.bodies.size(), 4u);
+  EXPECT_EQ(script.records, (std::vector<size_t>{3, 3, 3, 1}));
+  for (const auto& body : script.bodies)
+    EXPECT_LE(body.size(), 100u) << body;
+  EXPECT_EQ(posted_records().size(), 10u);
+}
+
+TEST_F(PosterTest, VariedRecordSizesStayUnderTheCapInOrder) {
+  config.chunk_bytes = 256;
+  std::vector<std::string> records;
+  std::string input;
+  for (int i = 0; i < 200; ++i) {
+    std::string r = R"({"i":)" + std::to_string(i) + R"(,"pad":")" +
+                    std::string(static_cast<size_t>((i * 37) % 230), 'p') + R"("})";
+    if (r.size() + 2 > 256) continue;
+    records.push_back(r);
+    input += r + "\n";
+  }
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  for (const auto& body : script.bodies)
+    EXPECT_LE(body.size(), 256u);
+  std::string all;
+  for (const auto& body : script.bodies)
+    all += body.substr(1, body.size() - 2) + ",";
+  std::string expected;
+  for (const auto& rr : records)
+    expected += rr + ",";
+  EXPECT_EQ(all, expected);
+}
+
+TEST_F(PosterTest, RecordExactlyAtTheCapIsPostedAlone) {
+  config.chunk_bytes = 100;
+  std::string exact = R"({"k":")" + std::string(98 - 8, 'x') + R"("})";
+  ASSERT_EQ(exact.size(), 98u);
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + exact + "\n" + end_line("1"));
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(script.bodies.size(), 2u);
+  EXPECT_EQ(script.bodies[1], "[" + exact + "]");
+  EXPECT_EQ(script.bodies[1].size(), 100u);
+  EndLine e = r.end_of("1");
+  EXPECT_TRUE(e.ok);
+  EXPECT_EQ(e.delivered, 2);
+}
+
+TEST_F(PosterTest, RecordLargerThanTheCapFailsItsSpan) {
+  config.chunk_bytes = 100;
+  std::string too_big = R"({"k":")" + std::string(99 - 8, 'x') + R"("})";
+  ASSERT_EQ(too_big.size(), 99u);
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + too_big + "\n" + end_line("1") +
+                  begin_line("2") + rec("b") + "\n" + end_line("2"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  for (const auto& body : script.bodies) {
+    EXPECT_EQ(body.find(std::string(50, 'x')), std::string::npos) << "oversized record was sent";
+    EXPECT_LE(body.size(), 100u);
+  }
+  EndLine e1 = r.end_of("1");
+  EXPECT_FALSE(e1.ok);
+  EXPECT_NE(e1.error.find("larger than the chunk byte limit"), std::string::npos) << e1.error;
+  EXPECT_EQ(e1.delivered, 1);
+  EndLine e2 = r.end_of("2");
+  EXPECT_TRUE(e2.ok);
+  EXPECT_EQ(e2.delivered, 1);
+  expect_stats(r, 2, 1, 2, 0);
+}
+
+// --- end lines ---
+
+TEST_F(PosterTest, EndLineGetsOkAndDelivered) {
+  PostRun r = run(begin_line("1") + rec("a", 1) + "\n" + rec("a", 2) + "\n" + end_line("1"));
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(r.lines.size(), 3u);
+  EXPECT_EQ(control_kind(r.lines[0]), "begin");
+  EXPECT_EQ(control_kind(r.lines[1]), "end");
+  EndLine e = r.end_of("1");
+  EXPECT_TRUE(e.ok);
+  EXPECT_EQ(e.delivered, 2);
+  EXPECT_EQ(e.ref.receipt_handle, "rh-1");
+  // Upstream counts survive.
+  EXPECT_EQ(e.fetched, 1u);
+  EXPECT_EQ(e.records, 2u);
+  EXPECT_EQ(e.error, "");
+  EXPECT_EQ(r.messages_ok, 1u);
+  expect_stats(r, 2, 0, 1, 0);
+}
+
+TEST_F(PosterTest, EndOfASpanWithoutRecordsIsOkWithZeroDelivered) {
+  PostRun r = run(begin_line("1") + end_line("1"));
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EndLine e = r.end_of("1");
+  EXPECT_TRUE(e.ok);
+  EXPECT_EQ(e.delivered, 0);
+  EXPECT_TRUE(script.bodies.empty());
+}
+
+TEST_F(PosterTest, EndLineDoesNotWaitForTheChunkToFill) {
+  config.chunk_records = 1000;
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + end_line("1") + begin_line("2") + rec("b") +
+                  "\n" + end_line("2"));
+  // Each end submits the chunk holding its span's records.
+  ASSERT_EQ(script.bodies.size(), 2u);
+  EXPECT_EQ(script.records, (std::vector<size_t>{1, 1}));
+}
+
+TEST_F(PosterTest, DeliveredCountsEveryRecordInTheSpan) {
+  // Interleaved spans: A holds a1, b1; B holds b1, b2.
+  PostRun r = run(begin_line("A") + rec("a1") + "\n" + begin_line("B") + rec("b1") + "\n" +
+                  end_line("A") + rec("b2") + "\n" + end_line("B"));
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.end_of("A").delivered, 2);
+  EXPECT_EQ(r.end_of("B").delivered, 2);
+}
+
+TEST_F(PosterTest, ExtraFieldsOfTheEndLineSurvive) {
+  std::string e = end_line("1");
+  e.insert(e.size() - 2, R"(,"x_extra":"keep me")");
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + e);
+  ASSERT_EQ(r.lines.size(), 3u);
+  EXPECT_EQ(r.lines[1]["x_extra"].asString(), "keep me");
+  EXPECT_EQ(r.lines[1]["delivered"].asInt64(), 1);
+  EXPECT_EQ(r.raw[1].rfind("{\"@c42\":\"end\"", 0), 0u);
+}
+
+TEST_F(PosterTest, EndLinesWaitForTheirChunksAndKeepInputOrder) {
+  config.in_flight = 2;
+  const std::string note = R"({"@c42":"note","text":"after B"})";
+  const std::string input = begin_line("A") + rec("SLOW") + "\n" + end_line("A") + begin_line("B") +
+                            rec("b") + "\n" + end_line("B") + note + "\n";
+  TempFile in_file(input);
+  TempFile out_file;
+  PostOutcome outcome = PostOutcome::kBadInput;
+  std::thread runner([&] {
+    LineReader reader(in_file.fd());
+    LineWriter writer(out_file.fd());
+    Poster poster(
+        config, [this] { return std::make_unique<FakeSender>(script); }, writer, nullptr);
+    outcome = poster.run(reader);
+  });
+  ASSERT_TRUE(script.wait_for_bodies(2)) << "B's chunk should be sent while A's is held";
+  // B's chunk is answered; give the poster time to (wrongly) write B's end.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  std::vector<std::string> early = split_lines(out_file.contents());
+  script.release();
+  runner.join();
+  ASSERT_EQ(early.size(), 1u) << "only begin A may be out while A's chunk is unanswered";
+  EXPECT_EQ(early[0] + "\n", begin_line("A"));
+
+  EXPECT_EQ(outcome, PostOutcome::kOk);
+  std::vector<std::string> lines = split_lines(out_file.contents());
+  ASSERT_EQ(lines.size(), 6u);
+  std::vector<std::string> kinds;
+  for (const auto& l : lines) {
+    auto v = parse_json_object(l);
+    ASSERT_TRUE(v.ok());
+    kinds.push_back(control_kind(*v) + " " + string_member(*v, "message_id"));
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"begin id-A", "end id-A", "begin id-B", "end id-B",
+                                             "note ", "stats "}));
+  EXPECT_EQ(lines[4], note);
+}
+
+TEST_F(PosterTest, BeginAndUnknownControlLinesPassThroughUnchanged) {
+  const std::string upstream_stats = R"({"@c42":"stats","tool":"c42-transform","rows":2})";
+  const std::string future = R"({"@c42":"future-kind","payload":{"z":1,"a":[true]}})";
+  const std::string message =
+      R"({"@c42":"message","queue_url":"q","message_id":"m","receipt_handle":"r","body":"{}"})";
+  PostRun r = run(message + "\n" + begin_line("1") + upstream_stats + "\n" + rec("a") + "\n" +
+                  future + "\n" + end_line("1"));
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(r.raw.size(), 6u);
+  EXPECT_EQ(r.raw[0], message);
+  EXPECT_EQ(r.raw[1] + "\n", begin_line("1"));
+  EXPECT_EQ(r.raw[2], upstream_stats);
+  EXPECT_EQ(r.raw[3], future);
+  EXPECT_EQ(control_kind(r.lines[4]), "end");
+  expect_stats(r, 1, 0, 1, 0);
+}
+
+// --- failures ---
+
+TEST_F(PosterTest, FailedChunkFailsEverySpanItTouches) {
+  config.chunk_records = 1;
+  // Chunk {FAIL} holds only A's record; chunk {b} is in both A's and B's span.
+  PostRun r = run(begin_line("A") + rec("FAIL") + "\n" + begin_line("B") + rec("b") + "\n" +
+                  end_line("A") + end_line("B"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EndLine a = r.end_of("A");
+  EXPECT_FALSE(a.ok);
+  EXPECT_NE(a.error.find("posting failed"), std::string::npos) << a.error;
+  EXPECT_NE(a.error.find("InvalidDataFormat"), std::string::npos) << a.error;
+  EXPECT_EQ(a.delivered, 1);
+  EndLine b = r.end_of("B");
+  EXPECT_TRUE(b.ok) << "B's span never held the failed chunk";
+  EXPECT_EQ(b.delivered, 1);
+  EXPECT_EQ(r.messages_failed, 1u);
+  EXPECT_EQ(r.messages_ok, 1u);
+  expect_stats(r, 1, 1, 1, 1);
+  bool warned = false;
+  for (const auto& w : r.warnings)
+    warned |= w.find("failed") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST_F(PosterTest, FailedSharedChunkFailsInterleavedSpans) {
+  PostRun r = run(begin_line("A") + begin_line("B") + rec("a") + "\n" + rec("FAIL") + "\n" +
+                  end_line("A") + end_line("B"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  for (const char* id : {"A", "B"}) {
+    EndLine e = r.end_of(id);
+    EXPECT_FALSE(e.ok) << id;
+    EXPECT_EQ(e.delivered, 0) << id;
+  }
+}
+
+TEST_F(PosterTest, FailedChunkSparesSpansItDoesNotTouch) {
+  PostRun r =
+      run(begin_line("A") + rec("a1") + "\n" + rec("a2") + "\n" + end_line("A") + begin_line("B") +
+          rec("FAIL") + "\n" + end_line("B") + begin_line("C") + rec("c") + "\n" + end_line("C"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_TRUE(r.end_of("A").ok);
+  EXPECT_EQ(r.end_of("A").delivered, 2);
+  EXPECT_FALSE(r.end_of("B").ok);
+  EXPECT_EQ(r.end_of("B").delivered, 0);
+  EXPECT_TRUE(r.end_of("C").ok);
+  EXPECT_EQ(r.end_of("C").delivered, 1);
+  expect_stats(r, 3, 1, 2, 1);
+}
+
+TEST_F(PosterTest, EndWithoutBeginIsNotOk) {
+  PostRun r = run(rec("orphan") + "\n" + end_line("1") + end_line("2", true, "upstream said"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EndLine e1 = r.end_of("1");
+  EXPECT_FALSE(e1.ok);
+  EXPECT_EQ(e1.delivered, 0);
+  EXPECT_NE(e1.error.find("without a begin"), std::string::npos) << e1.error;
+  EndLine e2 = r.end_of("2");
+  EXPECT_FALSE(e2.ok);
+  EXPECT_EQ(e2.delivered, 0);
+  EXPECT_EQ(r.messages_failed, 2u);
+}
+
+TEST_F(PosterTest, NonJsonRecordFailsTheOpenSpans) {
+  PostRun r = run(begin_line("A") + rec("a") + "\n" + "this is not json\n" + end_line("A") +
+                  begin_line("B") + rec("b") + "\n" + end_line("B"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EndLine a = r.end_of("A");
+  EXPECT_FALSE(a.ok);
+  EXPECT_NE(a.error.find("line 3"), std::string::npos) << a.error;
+  EXPECT_EQ(a.delivered, 1);
+  EXPECT_TRUE(r.end_of("B").ok);
+  expect_stats(r, 2, 1, 2, 0);
+  for (const auto& body : script.bodies)
+    EXPECT_EQ(body.find("not json"), std::string::npos) << "a bad record was posted";
+}
+
+TEST_F(PosterTest, RecordsThatAreNotCleanJsonObjectsFail) {
+  const std::vector<std::string> bad = {
+      "[1,2]",
+      "\"string\"",
+      "{\"a\":1} trailing",
+      "{\"a\":\"raw\x01"
+      "control\"}",
+      "{\"a\":\"bad\xFF"
+      "utf8\"}",
+      "{\"a\":1,}",
+  };
+  for (const auto& record : bad) {
+    SCOPED_TRACE(testing::PrintToString(record));
+    script.bodies.clear();
+    PostRun r = run(begin_line("1") + record + "\n" + end_line("1"));
+    EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+    EXPECT_FALSE(r.end_of("1").ok);
+    EXPECT_TRUE(script.bodies.empty());
+  }
+}
+
+// BUG: poster.cpp add_record screens records with is_clean_json_text, which
+// allows TAB and CR anywhere (they are JSON whitespace between tokens), and
+// jsoncpp's strict mode accepts them raw inside strings. So a record such as
+// {"a":"x<TAB>y"} is posted, and a strict JSON parser (Python's json.loads in
+// tests/standins/la_standin.py; the service's, per the comment in
+// add_record) refuses the whole chunk with 400 InvalidDataFormat, failing
+// every message whose span the chunk touches. Expected: the record fails on
+// its own, like one with a raw \x01, and is never sent.
+TEST_F(PosterTest, DISABLED_RawTabOrCrInsideAStringIsRejectedBeforePosting) {
+  for (const std::string& record :
+       {std::string("{\"a\":\"x\ty\"}"), std::string("{\"a\":\"x\ry\"}")}) {
+    SCOPED_TRACE(testing::PrintToString(record));
+    script.bodies.clear();
+    PostRun r = run(begin_line("1") + record + "\n" + end_line("1"));
+    EXPECT_TRUE(script.bodies.empty()) << "posted: " << testing::PrintToString(script.bodies);
+    EXPECT_FALSE(r.end_of("1").ok);
+  }
+}
+
+TEST_F(PosterTest, BadRecordOutsideSpansFailsNoMessage) {
+  PostRun r = run("oops\n" + begin_line("1") + rec("a") + "\n" + end_line("1"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial) << "a failed record still counts";
+  EXPECT_TRUE(r.end_of("1").ok);
+}
+
+TEST_F(PosterTest, RepeatedBeginKeepsTheFailuresAlreadyCharged) {
+  PostRun r =
+      run(begin_line("1") + "bad record\n" + begin_line("1") + rec("a") + "\n" + end_line("1"));
+  EndLine e = r.end_of("1");
+  EXPECT_FALSE(e.ok);
+  EXPECT_EQ(r.ends().size(), 1u);
+}
+
+TEST_F(PosterTest, EndThatArrivedNotOkStaysNotOk) {
+  PostRun r =
+      run(begin_line("1") + rec("a") + "\n" + end_line("1", false, "s3://b/k: connection reset"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EndLine e = r.end_of("1");
+  EXPECT_FALSE(e.ok);
+  EXPECT_EQ(e.error, "s3://b/k: connection reset");
+  EXPECT_EQ(e.delivered, 1);
+  EXPECT_EQ(script.bodies.size(), 1u);
+  expect_stats(r, 1, 0, 1, 0);
+}
+
+TEST_F(PosterTest, SpansOpenAtEndOfInputGetNoEnd) {
+  PostRun r = run(begin_line("A") + rec("a") + "\n" + begin_line("B") + rec("b") + "\n" +
+                  end_line("B") + rec("c") + "\n");
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  ASSERT_EQ(r.ends().size(), 1u);
+  EXPECT_EQ(r.ends()[0].ref.message_id, "id-B");
+  EXPECT_EQ(r.ends()[0].delivered, 1);
+  // The remaining records are still posted.
+  EXPECT_EQ(posted_records().size(), 3u);
+  expect_stats(r, 3, 0, 2, 0);
+}
+
+TEST_F(PosterTest, FatalResultStopsReading) {
+  config.chunk_records = 1;
+  std::string input = begin_line("0") + rec("first") + "\n" + end_line("0") + begin_line("1") +
+                      rec("FATAL") + "\n" + end_line("1");
+  for (int i = 2; i < 60; ++i) {
+    std::string id = std::to_string(i);
+    input += begin_line(id) + rec("later", i) + "\n" + end_line(id);
+  }
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kFatal);
+  // Nothing is sent after the fatal answer.
+  ASSERT_FALSE(script.bodies.empty());
+  EXPECT_NE(script.bodies.back().find("FATAL"), std::string::npos) << script.bodies.back();
+  EXPECT_LT(r.records_read, 60u) << "reading should stop soon after the fatal answer";
+  auto ends = r.ends();
+  EXPECT_LT(ends.size(), 20u);
+  bool after_failure = false;
+  for (const EndLine& e : ends) {
+    if (e.ref.message_id == "id-1") {
+      EXPECT_FALSE(e.ok);
+    }
+    if (after_failure) {
+      EXPECT_FALSE(e.ok) << e.ref.message_id << " ok after the fatal failure";
+    }
+    if (!e.ok) after_failure = true;
+  }
+  EXPECT_EQ(control_kind(r.stats()), "stats");
+  int fatal_warnings = 0;
+  for (const auto& w : r.warnings)
+    fatal_warnings += w.find("403") != std::string::npos;
+  EXPECT_EQ(fatal_warnings, 1) << "the fatal error is reported once";
+}
+
+TEST_F(PosterTest, BadControlLineIsBadInputButSettlesWhatWasRead) {
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + end_line("1") +
+                  R"({"@c42":"begin","queue_url":1,"message_id":"m","receipt_handle":"r"})"
+                  "\n" +
+                  begin_line("2") + rec("b") + "\n" + end_line("2"));
+  EXPECT_EQ(r.outcome, PostOutcome::kBadInput);
+  ASSERT_EQ(r.ends().size(), 1u);
+  EXPECT_TRUE(r.end_of("1").ok);
+  EXPECT_EQ(control_kind(r.stats()), "stats");
+  EXPECT_EQ(script.bodies.size(), 1u);
+}
+
+TEST_F(PosterTest, EachWorkerHasItsOwnSender) {
+  config.in_flight = 3;
+  PostRun r = run(rec("a") + "\n");
+  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(script.senders_made, 3);
+}
+
+TEST_F(PosterTest, ManySpansAcrossWorkersAllSettleInOrder) {
+  config.in_flight = 4;
+  config.chunk_records = 3;
+  std::string input;
+  for (int m = 0; m < 40; ++m) {
+    std::string id = std::to_string(m);
+    input += begin_line(id);
+    for (int k = 0; k < m % 5; ++k)
+      input += rec(m == 18 && k == 2 ? "FAIL" : "ok", k) + "\n";
+    input += end_line(id);
+  }
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  auto ends = r.ends();
+  ASSERT_EQ(ends.size(), 40u);
+  for (int m = 0; m < 40; ++m) {
+    EXPECT_EQ(ends[m].ref.message_id, "id-" + std::to_string(m)) << "end lines keep input order";
+    EXPECT_EQ(ends[m].ok, m != 18) << m;
+  }
+}
+
+// --- DataCollectorSender ---
+
+class FakeHttp final : public HttpClient {
+public:
+  Result<HttpResponse> send(const HttpRequest& request, const BodySink*) override {
+    requests.push_back(request);
+    if (replies.empty()) return make_error("no scripted reply");
+    auto r = replies.front();
+    replies.pop_front();
+    return r;
+  }
+  std::deque<Result<HttpResponse>> replies;
+  std::vector<HttpRequest> requests;
+};
+
+HttpResponse response(long status, std::string body = "", HttpHeaders headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+class DataCollectorSenderTest : public testing::Test {
+protected:
+  DataCollectorSenderTest() : clock(TimePoint(std::chrono::seconds(1714564800))) {
+    target.workspace_id = "0b8fe4c2-5d3a-4e1f-9a7b-6c2d1e0f3a4b";
+    target.shared_key = "c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+    target.log_type = "Code42";
+    retry.max_attempts = 3;
+  }
+
+  SendResult send(std::deque<Result<HttpResponse>> replies, const std::string& body = "[{}]") {
+    auto fake = std::make_unique<FakeHttp>();
+    fake->replies = std::move(replies);
+    http = fake.get();
+    DataCollectorSender sender(std::move(fake), target, clock, retry,
+                               [this](Millis d) { sleeps.push_back(d); });
+    SendResult r = sender.send(body, 1);
+    requests = http->requests;
+    return r;
+  }
+
+  DataCollectorTarget target;
+  FixedClock clock;
+  RetryPolicy retry;
+  FakeHttp* http = nullptr;
+  std::vector<HttpRequest> requests;
+  std::vector<Millis> sleeps;
+};
+
+TEST_F(DataCollectorSenderTest, AcceptedOnA2xx) {
+  SendResult r = send({response(200)}, "[{\"a\":1}]");
+  EXPECT_TRUE(r.ok);
+  EXPECT_FALSE(r.fatal);
+  EXPECT_EQ(r.attempts, 1);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].body, "[{\"a\":1}]");
+  EXPECT_NE(requests[0].url.find("/api/logs?api-version=2016-04-01"), std::string::npos);
+  EXPECT_TRUE(find_header(requests[0].headers, "Authorization").has_value());
+  EXPECT_EQ(find_header(requests[0].headers, "Log-Type"), "Code42");
+}
+
+TEST_F(DataCollectorSenderTest, RetriesServerErrorsAndHonoursRetryAfter) {
+  SendResult r = send({response(500), response(429, "", {{"Retry-After", "4"}}), response(200)});
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.attempts, 3);
+  ASSERT_EQ(sleeps.size(), 2u);
+  EXPECT_LE(sleeps[0], retry.base_delay);
+  EXPECT_EQ(sleeps[1], Millis(4000));
+}
+
+TEST_F(DataCollectorSenderTest, ForbiddenIsFatalAndNotRetried) {
+  SendResult r = send({response(403, "Forbidden"), response(200)});
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.fatal);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_NE(r.error.find("403"), std::string::npos);
+  EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_F(DataCollectorSenderTest, ChunkSpecificRefusalsAreNotFatal) {
+  SendResult too_large = send({response(413)});
+  EXPECT_FALSE(too_large.ok);
+  EXPECT_FALSE(too_large.fatal);
+  EXPECT_EQ(too_large.attempts, 1);
+
+  SendResult bad_data = send({response(400, R"({"Error":"InvalidDataFormat","Message":"x"})")});
+  EXPECT_FALSE(bad_data.ok);
+  EXPECT_FALSE(bad_data.fatal);
+  EXPECT_NE(bad_data.error.find("InvalidDataFormat"), std::string::npos);
+
+  SendResult bad_log_type = send({response(400, R"({"Error":"InvalidLogType"})")});
+  EXPECT_FALSE(bad_log_type.ok);
+  EXPECT_TRUE(bad_log_type.fatal);
+}
+
+TEST_F(DataCollectorSenderTest, PersistentServerErrorsFailTheChunkOnly) {
+  SendResult r = send({response(503), response(503), response(503)});
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.fatal);
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_NE(r.error.find("after 3 attempts"), std::string::npos) << r.error;
+  EXPECT_EQ(sleeps.size(), 2u);
+}
+
+TEST_F(DataCollectorSenderTest, UnreachableServiceIsFatal) {
+  SendResult r = send({make_error("connection refused"), make_error("connection refused"),
+                       make_error("connection refused")});
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.fatal);
+  EXPECT_NE(r.error.find("connection refused"), std::string::npos);
+  EXPECT_EQ(requests.size(), 3u);
+}
+
+TEST_F(DataCollectorSenderTest, NetworkErrorThenAnswerIsNotUnreachable) {
+  SendResult r = send({make_error("connection refused"), response(503), response(503)});
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.fatal);
+}
+
+// BUG: poster.cpp DataCollectorSender::send resets `unreachable` on every
+// attempt, so only the last try decides. la-post(1) says a chunk is fatal
+// as unreachable only when it "got no answer at all after every try", and
+// that a chunk that "still gets an error status" just fails its spans. Here
+// the service answered 503 twice and the third try hit a network error:
+// expected fatal == false (the chunk fails, the run goes on); actual true,
+// which stops la-post with status 5.
+TEST_F(DataCollectorSenderTest, DISABLED_AnsweredThenNetworkErrorIsNotUnreachable) {
+  SendResult r = send({response(503), response(503), make_error("connection reset")});
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.fatal);
+}
+
+TEST_F(DataCollectorSenderTest, ErrorNeverQuotesTheKey) {
+  SendResult r = send({response(403, std::string(500, 'z'))});
+  EXPECT_EQ(r.error.find(target.shared_key), std::string::npos);
+  EXPECT_LT(r.error.size(), 300u) << "long bodies are shortened";
+}
+
+} // namespace
+} // namespace c42::la
