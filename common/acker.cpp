@@ -3,6 +3,7 @@
 #include "common/json_text.h"
 #include "common/stream.h"
 
+#include <cstdint>
 #include <map>
 #include <poll.h>
 #include <vector>
@@ -14,6 +15,14 @@ namespace {
 // How long to wait for more end lines before sending a partial batch: long
 // enough to gather a burst, short enough that deletes are prompt.
 constexpr int kBatchLingerMs = 100;
+
+// Entry ids are our own decimal indexes; anything else in a reply names no
+// entry (SIZE_MAX), and that entry is then reported as not deleted.
+size_t entry_index(const std::string& id) {
+  if (id.empty() || id.size() > 3 || id.find_first_not_of("0123456789") != std::string::npos)
+    return SIZE_MAX;
+  return std::stoul(id);
+}
 
 struct Pending {
   MessageRef ref;
@@ -78,14 +87,14 @@ private:
     }
     std::vector<bool> reported(refs.size(), false);
     for (const std::string& id : reply->succeeded) {
-      size_t i = std::stoul(id);
+      size_t i = entry_index(id);
       if (i >= refs.size() || reported[i]) continue;
       reported[i] = true;
       ++(release ? stats_->released : stats_->deleted);
       result(refs[i], done, "");
     }
     for (const aws::SqsBatchFailure& f : reply->failed) {
-      size_t i = std::stoul(f.id);
+      size_t i = entry_index(f.id);
       if (i >= refs.size() || reported[i]) continue;
       reported[i] = true;
       ++stats_->failed;

@@ -112,8 +112,18 @@ bool append_json_string(std::string& out, std::string_view bytes) {
 
 bool is_clean_json_text(std::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") return false;
+  // TAB, CR and LF are JSON whitespace between tokens, but inside a string
+  // every raw control character makes the text invalid.
+  bool in_string = false, escaped = false;
   for (unsigned char c : text) {
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+    if (c < 0x20 && (in_string || (c != '\t' && c != '\n' && c != '\r'))) return false;
+    if (escaped) {
+      escaped = false;
+    } else if (in_string && c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      in_string = !in_string;
+    }
   }
   return is_valid_utf8(text);
 }

@@ -22,8 +22,9 @@ bool is_valid_utf8(std::string_view bytes);
 // cuts text for it (c42-transform's splitting) must use this too.
 size_t utf8_sequence_length(std::string_view bytes, size_t i);
 
-// Valid UTF-8 without a byte-order mark or raw control characters (< 0x20):
-// what JSON text must be for the services we post to.
+// Valid UTF-8 without a byte-order mark or raw control characters (< 0x20;
+// TAB, CR and LF only between tokens): what JSON text must be for the
+// services we post to.
 bool is_clean_json_text(std::string_view text);
 
 // True when the line is a JSON object whose first member is "@c42" (a

@@ -56,7 +56,14 @@ Result<bool> LineReader::next(std::string_view* line) {
 }
 
 bool LineReader::has_buffered_line() const {
-  return buffer_.find('\n', scanned_) != std::string::npos || (eof_ && start_ < buffer_.size());
+  // A blank line is skipped by next(), so it does not count as a line.
+  for (size_t pos = start_; pos < buffer_.size();) {
+    size_t newline = buffer_.find('\n', pos);
+    if (newline == std::string::npos) return eof_;
+    if (newline > pos) return true;
+    pos = newline + 1;
+  }
+  return false;
 }
 
 LineWriter::LineWriter(int fd, size_t buffer_bytes) : fd_(fd), buffer_bytes_(buffer_bytes) {

@@ -32,8 +32,12 @@ Result<std::string> resolve_region(const Environment& env, const std::string& hi
         url->host.compare(url->host.size() - suffix.size(), suffix.size(), suffix) == 0) {
       std::string host = url->host.substr(0, url->host.size() - suffix.size());
       size_t dot = host.find('.');
-      if (dot != std::string::npos && host.find('.', dot + 1) == std::string::npos)
-        return host.substr(dot + 1);
+      // sqs.<region>.amazonaws.com, or the legacy <region>.queue.amazonaws.com.
+      if (dot != std::string::npos && host.find('.', dot + 1) == std::string::npos) {
+        std::string first = host.substr(0, dot), second = host.substr(dot + 1);
+        if (first == "sqs") return second;
+        if (second == "queue") return first;
+      }
     }
   }
   return make_error("no AWS region: set AWS_REGION");

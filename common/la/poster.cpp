@@ -39,7 +39,7 @@ std::string short_body(const std::string& body) {
 
 SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/) {
   SendResult result;
-  bool unreachable = false;
+  bool answered = false; // some attempt got an HTTP response
   const int max_attempts = backoff_.policy().max_attempts;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
     result.attempts = attempt;
@@ -51,8 +51,8 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
     }
     auto response = http_->send(*request);
     std::optional<Millis> retry_after;
-    unreachable = false;
     if (response.ok()) {
+      answered = true;
       long status = response->status;
       if (status >= 200 && status < 300) {
         result.ok = true;
@@ -68,14 +68,13 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
         retry_after = parse_retry_after(*header, clock_.now());
     } else {
       result.error = response.error().message;
-      unreachable = true;
     }
     if (attempt < max_attempts) sleeper_(backoff_.delay(attempt, retry_after));
   }
   result.error += " (after " + std::to_string(result.attempts) + " attempts)";
   // No answer at all after every retry: the service is unreachable, and
   // every later chunk would fare the same.
-  result.fatal = unreachable;
+  result.fatal = !answered;
   return result;
 }
 

@@ -336,7 +336,7 @@ TEST(Acker, OutOfRangeIdsInTheReplyAreIgnored) {
 // std::invalid_argument out of run_ack and kills sqs-ack, although the code
 // already tolerates out-of-range ids. Expected: the bogus id is ignored and
 // the entry it does not name is reported delete-failed ("no result").
-TEST(Acker, DISABLED_NonNumericIdInTheReplyIsIgnored) {
+TEST(Acker, NonNumericIdInTheReplyIsIgnored) {
   FakeDeleter deleter;
   deleter.forget.insert("rh-1");
   deleter.extra_ids = {"not-a-number"};

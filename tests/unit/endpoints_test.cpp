@@ -100,7 +100,7 @@ TEST(ResolveRegion, NoRegionIsAnError) {
 // so the region comes out as "queue" and every request is signed for a
 // region that does not exist. Expected "us-east-2" (or an error asking for
 // AWS_REGION); actual "queue".
-TEST(ResolveRegion, DISABLED_LegacyQueueUrlDoesNotYieldAWrongRegion) {
+TEST(ResolveRegion, LegacyQueueUrlDoesNotYieldAWrongRegion) {
   MapEnvironment env;
   auto region = resolve_region(env, "https://us-east-2.queue.amazonaws.com/123456789012/q");
   EXPECT_TRUE(!region.ok() || *region == "us-east-2") << "region: " << *region;

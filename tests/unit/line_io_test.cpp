@@ -215,7 +215,7 @@ TEST(LineReader, HasBufferedLine) {
 // read again. With only a blank line buffered it answers true although
 // next() blocks; sqs-ack then skips its idle flush and its pending deletes
 // wait for the next input line. Expected false here, actual true.
-TEST(LineReader, DISABLED_HasBufferedLineIgnoresBufferedBlankLines) {
+TEST(LineReader, HasBufferedLineIgnoresBufferedBlankLines) {
   Pipe pipe;
   LineReader reader(pipe.read_fd());
   pipe.write("a\n\n");

@@ -575,7 +575,7 @@ TEST_F(PosterTest, RecordsThatAreNotCleanJsonObjectsFail) {
 // add_record) refuses the whole chunk with 400 InvalidDataFormat, failing
 // every message whose span the chunk touches. Expected: the record fails on
 // its own, like one with a raw \x01, and is never sent.
-TEST_F(PosterTest, DISABLED_RawTabOrCrInsideAStringIsRejectedBeforePosting) {
+TEST_F(PosterTest, RawTabOrCrInsideAStringIsRejectedBeforePosting) {
   for (const std::string& record :
        {std::string("{\"a\":\"x\ty\"}"), std::string("{\"a\":\"x\ry\"}")}) {
     SCOPED_TRACE(testing::PrintToString(record));
@@ -826,7 +826,7 @@ TEST_F(DataCollectorSenderTest, NetworkErrorThenAnswerIsNotUnreachable) {
 // the service answered 503 twice and the third try hit a network error:
 // expected fatal == false (the chunk fails, the run goes on); actual true,
 // which stops la-post with status 5.
-TEST_F(DataCollectorSenderTest, DISABLED_AnsweredThenNetworkErrorIsNotUnreachable) {
+TEST_F(DataCollectorSenderTest, AnsweredThenNetworkErrorIsNotUnreachable) {
   SendResult r = send({response(503), response(503), make_error("connection reset")});
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.fatal);
