@@ -1,6 +1,7 @@
 #include "common/acker.h"
 #include "common/json_value.h"
 #include "common/stream.h"
+#include "tests/unit/test_support.h"
 
 #include <atomic>
 #include <chrono>
@@ -18,35 +19,10 @@
 namespace c42 {
 namespace {
 
+using test_support::TempFile;
+
 const std::string kQueueA = "https://sqs.us-east-1.amazonaws.com/111/queue-a";
 const std::string kQueueB = "https://sqs.us-east-1.amazonaws.com/111/queue-b";
-
-class TempFile {
-public:
-  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
-    EXPECT_NE(file_, nullptr);
-    if (!content.empty()) {
-      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
-    }
-    ::lseek(fd(), 0, SEEK_SET);
-  }
-  ~TempFile() { std::fclose(file_); }
-  int fd() const { return fileno(file_); }
-  std::string contents() const {
-    std::string out;
-    char buf[65536];
-    ssize_t n;
-    off_t pos = 0;
-    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      pos += n;
-    }
-    return out;
-  }
-
-private:
-  FILE* file_;
-};
 
 struct Call {
   std::string queue;

@@ -4,6 +4,7 @@
 #include "common/source_record.h"
 #include "common/stream.h"
 #include "common/time_format.h"
+#include "tests/unit/test_support.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,8 @@
 namespace c42 {
 namespace {
 
+using test_support::TempFile;
+
 TimePoint at(const char* iso) {
   auto t = parse_iso8601(iso);
   EXPECT_TRUE(t.ok()) << iso;
@@ -27,33 +30,6 @@ TimePoint at(const char* iso) {
 }
 
 // --- test scaffolding ---
-
-class TempFile {
-public:
-  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
-    EXPECT_NE(file_, nullptr);
-    if (!content.empty()) {
-      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
-    }
-    ::lseek(fd(), 0, SEEK_SET);
-  }
-  ~TempFile() { std::fclose(file_); }
-  int fd() const { return fileno(file_); }
-  std::string contents() const {
-    std::string out;
-    char buf[65536];
-    ssize_t n;
-    off_t pos = 0;
-    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      pos += n;
-    }
-    return out;
-  }
-
-private:
-  FILE* file_;
-};
 
 std::string gzip(const std::string& data) {
   z_stream zs{};

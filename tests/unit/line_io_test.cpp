@@ -1,4 +1,5 @@
 #include "common/line_io.h"
+#include "tests/unit/test_support.h"
 
 #include <atomic>
 #include <chrono>
@@ -15,33 +16,7 @@
 namespace c42 {
 namespace {
 
-// A temporary file holding `content`, positioned at its start.
-class TempFile {
-public:
-  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
-    EXPECT_NE(file_, nullptr);
-    if (!content.empty()) {
-      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
-    }
-    ::lseek(fd(), 0, SEEK_SET);
-  }
-  ~TempFile() { std::fclose(file_); }
-  int fd() const { return fileno(file_); }
-  std::string contents() const {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    off_t at = 0;
-    while ((n = ::pread(fd(), buf, sizeof buf, at)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      at += n;
-    }
-    return out;
-  }
-
-private:
-  FILE* file_;
-};
+using test_support::TempFile;
 
 class Pipe {
 public:

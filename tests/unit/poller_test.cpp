@@ -2,6 +2,7 @@
 #include "common/poller.h"
 #include "common/stream.h"
 #include "common/time_format.h"
+#include "tests/unit/test_support.h"
 
 #include <csignal>
 #include <cstdio>
@@ -14,6 +15,9 @@
 namespace c42 {
 namespace {
 
+using test_support::split_lines;
+using test_support::TempFile;
+
 const std::string kQueue = "https://sqs.eu-west-1.amazonaws.com/123456789012/c42-events";
 
 TimePoint at(const char* iso) {
@@ -21,35 +25,6 @@ TimePoint at(const char* iso) {
   EXPECT_TRUE(t.ok()) << iso;
   return t.ok() ? *t : TimePoint();
 }
-
-class TempFile {
-public:
-  TempFile() : file_(std::tmpfile()) { EXPECT_NE(file_, nullptr); }
-  ~TempFile() { std::fclose(file_); }
-  int fd() const { return fileno(file_); }
-  std::vector<std::string> lines() const {
-    std::string text;
-    char buf[65536];
-    ssize_t n;
-    off_t pos = 0;
-    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
-      text.append(buf, static_cast<size_t>(n));
-      pos += n;
-    }
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      out.push_back(text.substr(start, end - start));
-      start = end + 1;
-    }
-    return out;
-  }
-
-private:
-  FILE* file_;
-};
 
 class StaticCredentials final : public aws::CredentialsProvider {
 public:
@@ -171,7 +146,7 @@ protected:
     }
     return out;
   }
-  std::vector<std::string> out_lines() const { return out.lines(); }
+  std::vector<std::string> out_lines() const { return split_lines(out.contents()); }
 
   FixedClock clock;
   FakeSqsHttp http;

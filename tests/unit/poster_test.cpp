@@ -2,6 +2,7 @@
 #include "common/la/poster.h"
 #include "common/stream.h"
 #include "common/time_format.h"
+#include "tests/unit/test_support.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -17,44 +18,8 @@
 namespace c42::la {
 namespace {
 
-class TempFile {
-public:
-  explicit TempFile(const std::string& content = "") : file_(std::tmpfile()) {
-    EXPECT_NE(file_, nullptr);
-    if (!content.empty()) {
-      EXPECT_EQ(::write(fd(), content.data(), content.size()), ssize_t(content.size()));
-    }
-    ::lseek(fd(), 0, SEEK_SET);
-  }
-  ~TempFile() { std::fclose(file_); }
-  int fd() const { return fileno(file_); }
-  std::string contents() const {
-    std::string out;
-    char buf[65536];
-    ssize_t n;
-    off_t pos = 0;
-    while ((n = ::pread(fd(), buf, sizeof buf, pos)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      pos += n;
-    }
-    return out;
-  }
-
-private:
-  FILE* file_;
-};
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
+using test_support::split_lines;
+using test_support::TempFile;
 
 // What every FakeSender shares: the bodies it was given and its script.
 // A body containing "FAIL" fails, "FATAL" fails fatally, "SLOW" waits until

@@ -5,7 +5,9 @@
 namespace c42 {
 namespace {
 
-TimePoint at(long long seconds) { return TimePoint(std::chrono::seconds(seconds)); }
+TimePoint at(long long seconds) {
+  return TimePoint(std::chrono::seconds(seconds));
+}
 
 TEST(TimeFormat, FormatsAwsAndHttpDates) {
   TimePoint t = at(1440938160); // 2015-08-30T12:36:00Z, the SigV4 suite's date

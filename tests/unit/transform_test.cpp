@@ -3,6 +3,7 @@
 #include "common/json_value.h"
 #include "common/source_record.h"
 #include "common/transform.h"
+#include "tests/unit/test_support.h"
 
 #include <cstdio>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 
 namespace c42 {
 namespace {
+
+using test_support::split_lines;
 
 const TimePoint kNow = TimePoint(std::chrono::seconds(1440938160)); // 2015-08-30T12:36:00Z
 
@@ -361,17 +364,6 @@ std::string source_line(const std::string& line, uint64_t index,
   std::string out;
   append_source_record(out, source_record_prefix("b", key, "2024-01-02T03:04:05Z"), index, line);
   return out;
-}
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
 }
 
 TEST(TransformRun, PassesControlLinesThroughInOrder) {
