@@ -243,6 +243,29 @@ struct Fetcher::Impl {
     finish_message(m);
   }
 
+  // One input line: an s3:// reference, a message, or a line to pass on.
+  Status handle_line(std::string_view line) {
+    if (line.rfind("s3://", 0) == 0) {
+      auto ref = parse_s3_reference(std::string(line));
+      if (!ref.ok()) return ref.error();
+      start_reference(*ref);
+      return Status::success();
+    }
+    if (is_control_line(line)) {
+      auto value = parse_json_object(line);
+      if (!value.ok()) return value.error();
+      if (control_kind(*value) == "message") {
+        auto message = message_from_json(*value);
+        if (!message.ok()) return message.error();
+        start_message(*message);
+        return Status::success();
+      }
+    }
+    // Lines this tool does not own pass through, in order.
+    write(std::string(line) + "\n", false);
+    return Status::success();
+  }
+
   void start_reference(const S3ObjectRef& object) {
     auto state = std::make_shared<MessageState>();
     state->remaining = 1;
@@ -281,39 +304,12 @@ FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& refere
       break;
     }
     if (!*more) break;
-    if (line.rfind("s3://", 0) == 0) {
-      auto ref = parse_s3_reference(std::string(line));
-      if (!ref.ok()) {
-        if (impl.warn)
-          impl.warn("line " + std::to_string(in->line_number()) + ": " + ref.error().message);
-        bad_input = true;
-        break;
-      }
-      impl.start_reference(*ref);
-      continue;
+    Status handled = impl.handle_line(line);
+    if (!handled.ok()) {
+      if (impl.warn)
+        impl.warn("line " + std::to_string(in->line_number()) + ": " + handled.error().message);
+      bad_input = true;
     }
-    if (is_control_line(line)) {
-      auto value = parse_json_object(line);
-      if (value.ok() && control_kind(*value) == "message") {
-        auto message = message_from_json(*value);
-        if (!message.ok()) {
-          if (impl.warn)
-            impl.warn("line " + std::to_string(in->line_number()) + ": " + message.error().message);
-          bad_input = true;
-          break;
-        }
-        impl.start_message(*message);
-        continue;
-      }
-      if (!value.ok()) {
-        if (impl.warn)
-          impl.warn("line " + std::to_string(in->line_number()) + ": " + value.error().message);
-        bad_input = true;
-        break;
-      }
-    }
-    // Lines this tool does not own pass through, in order.
-    impl.write(std::string(line) + "\n", false);
   }
   impl.stop();
   if (!impl.out.flush().ok()) impl.output_failed = true;
