@@ -30,9 +30,9 @@ struct Pending {
 
 class Batcher {
 public:
-  Batcher(const AckConfig& config, MessageDeleter& deleter, LineWriter& out,
+  Batcher(MessageDeleter& deleter, LineWriter& out,
           const std::function<void(const std::string&)>& warn, AckStats* stats)
-      : config_(config), deleter_(deleter), out_(out), warn_(warn), stats_(stats) {}
+      : deleter_(deleter), out_(out), warn_(warn), stats_(stats) {}
 
   void add_delete(const MessageRef& ref) { add(deletes_, ref, false); }
   void add_release(const MessageRef& ref) { add(releases_, ref, true); }
@@ -110,7 +110,6 @@ private:
     }
   }
 
-  const AckConfig& config_;
   MessageDeleter& deleter_;
   LineWriter& out_;
   const std::function<void(const std::string&)>& warn_;
@@ -130,7 +129,7 @@ bool input_idle(LineReader& in) {
 AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
                    LineWriter& out, const std::function<void(const std::string&)>& warn,
                    AckStats* stats) {
-  Batcher batcher(config, deleter, out, warn, stats);
+  Batcher batcher(deleter, out, warn, stats);
   std::map<std::string, MessageRef> open; // begun, not yet ended
   bool bad_input = false;
   std::string_view line;
