@@ -213,7 +213,7 @@ class ExitStatus(unittest.TestCase):
         text = "".join(source("tools", tool, f) for f in
                        sorted(os.listdir(os.path.join(SOURCE_DIR, "tools", tool)))
                        if f.endswith((".cpp", ".h")))
-        text += source("tools", "shared", "tool_support.cpp")
+        text += source("tools", "tool_support.cpp")
         names = set(re.findall(r"\b(kExit\w+)\b", text))
         unknown = names - set(codes)
         self.assertEqual(unknown, set(), "%s uses statuses missing from exit_codes.h" % tool)

@@ -3,7 +3,7 @@
 #include "common/curl_http.h"
 #include "common/environment.h"
 #include "common/la/poster.h"
-#include "tools/shared/tool_support.h"
+#include "tools/tool_support.h"
 
 #include <memory>
 

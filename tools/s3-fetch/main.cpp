@@ -5,7 +5,7 @@
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/fetcher.h"
-#include "tools/shared/tool_support.h"
+#include "tools/tool_support.h"
 
 #include <memory>
 

@@ -3,7 +3,7 @@
 #include "common/acker.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
-#include "tools/shared/tool_support.h"
+#include "tools/tool_support.h"
 
 using namespace c42;
 

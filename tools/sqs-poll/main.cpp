@@ -4,7 +4,7 @@
 #include "common/curl_http.h"
 #include "common/poller.h"
 #include "common/time_format.h"
-#include "tools/shared/tool_support.h"
+#include "tools/tool_support.h"
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "tools/shared/tool_support.h"
+#include "tools/tool_support.h"
 
 #include <csignal>
 #include <cstdio>
