@@ -1,5 +1,6 @@
 #include "common/curl_http.h"
 
+#include <algorithm>
 #include <cstring>
 #include <curl/curl.h>
 #include <mutex>
@@ -19,10 +20,12 @@ constexpr size_t kMaxErrorBody = 64u << 10;
 
 struct Transfer {
   const BodySink* sink = nullptr;
+  const HttpRequest* request = nullptr;
   HttpResponse response;
   bool headers_done = false;
   bool streaming = false;
   bool aborted = false;
+  std::string abort_reason; // why we stopped the transfer ourselves
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -34,8 +37,15 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.rfind("HTTP/", 0) == 0) {
     // A new status line (after 100 Continue or a proxy CONNECT): start over.
     t->response.headers.clear();
+    // The status is three digits after the first space; anything else is
+    // status 0, which no caller mistakes for success.
     size_t space = line.find(' ');
-    t->response.status = space == std::string_view::npos ? 0 : std::atol(line.data() + space + 1);
+    std::string_view code =
+        space == std::string_view::npos ? std::string_view() : line.substr(space + 1, 3);
+    t->response.status = 0;
+    if (code.size() == 3 &&
+        std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      t->response.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
     return n;
   }
   size_t colon = line.find(':');
@@ -66,9 +76,29 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     }
     return n;
   }
-  if (t->sink == nullptr || t->response.body.size() < kMaxErrorBody)
-    t->response.body.append(data, n);
+  if (t->sink != nullptr) {
+    // Only an error body is kept here, and only as far as its message goes.
+    if (t->response.body.size() < kMaxErrorBody) t->response.body.append(data, n);
+    return n;
+  }
+  if (t->response.body.size() + n > t->request->max_response_bytes) {
+    t->aborted = true;
+    t->abort_reason =
+        "response body larger than " + std::to_string(t->request->max_response_bytes) + " bytes";
+    return 0;
+  }
+  t->response.body.append(data, n);
   return n;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->request->cancelled && t->request->cancelled()) {
+    t->aborted = true;
+    t->abort_reason = "cancelled";
+    return 1;
+  }
+  return 0;
 }
 
 } // namespace
@@ -100,6 +130,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
   curl_easy_reset(curl);
   Transfer transfer;
   transfer.sink = sink;
+  transfer.request = &request;
 
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers)
@@ -121,10 +152,18 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
   if (request.timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request.timeout_ms);
-  // A stalled transfer fails even when the total time is unbounded (large
-  // objects): less than 1 byte/s for 60 s.
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  // A stalled attempt fails even when the total time is unbounded (large
+  // objects, large uploads): no byte in either direction for the stall
+  // limit, including the wait for a response that never comes.
+  if (request.stall_timeout_ms > 0) {
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, (request.stall_timeout_ms + 999) / 1000);
+  }
+  if (request.cancelled) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   // Object keys may contain "./" or "../": send the path exactly as signed.
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
@@ -154,7 +193,7 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
   if (code != CURLE_OK) {
     if (transfer.aborted) {
       last_failure_ = TransportError::kAborted;
-      return make_error("transfer aborted");
+      return make_error(transfer.abort_reason.empty() ? "transfer aborted" : transfer.abort_reason);
     }
     last_failure_ =
         code == CURLE_OPERATION_TIMEDOUT ? TransportError::kTimeout : TransportError::kNetwork;

@@ -23,6 +23,9 @@ enum ExitCode : int {
   kExitService = 5,
   // Writing standard output failed (closed pipe, full disk).
   kExitOutput = 6,
+  // An internal error: out of memory, a thread that could not be started, or
+  // a bug. Nothing is deleted on account of the work cut short.
+  kExitInternal = 70,
   // Interrupted by SIGINT/SIGTERM before the input was finished.
   kExitInterrupted = 130,
 };

@@ -19,6 +19,11 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 std::optional<std::string> find_header(const HttpHeaders& headers, const std::string& name);
 void set_header(HttpHeaders& headers, const std::string& name, const std::string& value);
 
+// Every request has three limits, so no peer can hold a tool forever: the
+// connection must be up within connect_timeout_ms; an attempt during which
+// no byte moves (either way) for stall_timeout_ms fails; and timeout_ms
+// bounds the whole attempt (0: none; uploads and downloads whose duration
+// grows with their size rely on the stall limit and the caller's deadline).
 struct HttpRequest {
   std::string method = "GET";
   std::string url; // absolute, already percent-encoded
@@ -26,6 +31,19 @@ struct HttpRequest {
   std::string body;
   long timeout_ms = 60000;
   long connect_timeout_ms = 10000;
+  long stall_timeout_ms = 30000;
+  // A response body that is not streamed to a BodySink and grows beyond this
+  // fails the attempt: a misbehaving peer cannot make us buffer without end.
+  size_t max_response_bytes = 1u << 20;
+  // Polled about once a second while the transfer runs; true aborts it (a
+  // termination signal arrived).
+  std::function<bool()> cancelled;
+};
+
+// The per-attempt limits a tool's --connect-timeout and --stall-timeout set.
+struct Timeouts {
+  long connect_ms = 10000;
+  long stall_ms = 30000;
 };
 
 struct HttpResponse {

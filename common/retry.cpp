@@ -12,8 +12,51 @@ bool is_retryable_status(long status) {
   return status == 408 || status == 429 || (status >= 500 && status <= 599);
 }
 
+bool is_retryable_error_code(const std::string& code) {
+  // The transient and throttling codes of the AWS SDKs' standard retry mode
+  // (boto3's "Standard retry mode" list), and SQS's KmsThrottled, which
+  // SQS returns when the KMS key of an encrypted queue is throttled.
+  static const char* const kCodes[] = {"RequestTimeout",
+                                       "RequestTimeoutException",
+                                       "PriorRequestNotComplete",
+                                       "Throttling",
+                                       "ThrottlingException",
+                                       "ThrottledException",
+                                       "RequestThrottledException",
+                                       "TooManyRequestsException",
+                                       "ProvisionedThroughputExceededException",
+                                       "TransactionInProgressException",
+                                       "RequestLimitExceeded",
+                                       "BandwidthLimitExceeded",
+                                       "LimitExceededException",
+                                       "RequestThrottled",
+                                       "SlowDown",
+                                       "EC2ThrottledException",
+                                       "KmsThrottled"};
+  for (const char* known : kCodes)
+    if (code == known) return true;
+  return false;
+}
+
+Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoint now) {
+  if (!policy.deadline) return Status::success();
+  auto left = std::chrono::duration_cast<Millis>(*policy.deadline - now).count();
+  if (left <= 0) return make_error("the run's deadline has passed");
+  if (request.timeout_ms <= 0 || request.timeout_ms > left) request.timeout_ms = left;
+  return Status::success();
+}
+
+bool retry_fits(const RetryPolicy& policy, TimePoint now, Millis delay) {
+  return !policy.deadline || now + delay < *policy.deadline;
+}
+
+std::string after_attempts(int attempts) {
+  return "after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
+}
+
 std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now) {
-  if (!value.empty() && std::all_of(value.begin(), value.end(), ::isdigit)) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!value.empty() && std::all_of(value.begin(), value.end(), digit)) {
     if (value.size() > 9) return Millis(std::chrono::hours(24));
     return Millis(std::stoll(value) * 1000);
   }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "common/clock.h"
+#include "common/http.h"
+#include "common/result.h"
 
 #include <chrono>
 #include <functional>
@@ -18,12 +20,31 @@ struct RetryPolicy {
   int max_attempts = 6; // including the first
   Millis base_delay{250};
   Millis max_delay{30000};
+  // The run's deadline: no attempt starts after it and none runs past it,
+  // so a tool never outlives the budget of the run that started it.
+  std::optional<TimePoint> deadline;
 };
+
+// Shortens request.timeout_ms so the attempt ends by policy.deadline; an
+// error once the deadline has passed (nothing is sent then).
+Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoint now);
+
+// Whether a retry after `delay` still starts before the deadline.
+bool retry_fits(const RetryPolicy& policy, TimePoint now, Millis delay);
+
+// "after 1 attempt", "after 6 attempts": the suffix of a final error.
+std::string after_attempts(int attempts);
 
 // Statuses a well-behaved client retries: timeouts, throttling and every
 // server-side fault (5xx).
 // 400/401/403/404 are the caller's fault and are never retried.
 bool is_retryable_status(long status);
+
+// AWS services answer throttling with HTTP 400 and an error code (SQS:
+// RequestThrottled, ThrottlingException, KmsThrottled), so the SDKs decide
+// on the code as well as the status. True for the throttling and transient
+// codes the AWS SDKs' standard retry mode lists.
+bool is_retryable_error_code(const std::string& code);
 
 // Retry-After as delta-seconds or an HTTP-date; nullopt when unparseable.
 std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now);

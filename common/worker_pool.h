@@ -5,9 +5,11 @@
 
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace c42 {
@@ -18,24 +20,42 @@ public:
   // such as an HTTP client) and returns the function that handles its jobs.
   using HandlerFactory = std::function<std::function<void(Job&)>()>;
 
+  // Throws std::system_error when a thread cannot be started; the threads
+  // already running are stopped first, so nothing is left behind.
   WorkerPool(int threads, size_t capacity, HandlerFactory make_handler)
       : capacity_(capacity), make_handler_(std::move(make_handler)) {
-    for (int i = 0; i < threads; ++i)
-      threads_.emplace_back([this] { work(); });
+    try {
+      for (int i = 0; i < threads; ++i)
+        threads_.emplace_back([this] { work(); });
+    } catch (...) {
+      close_and_join();
+      throw;
+    }
   }
-  ~WorkerPool() { close_and_join(); }
+  ~WorkerPool() {
+    try {
+      close_and_join();
+    } catch (...) {
+      // Reported by the owner's own close_and_join() when it matters.
+    }
+  }
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
+  // Blocks while the queue is full. Rethrows a worker's exception rather
+  // than wait for workers that are gone.
   void push(Job job) {
     std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return jobs_.size() < capacity_; });
+    changed_.wait(lock, [&] { return jobs_.size() < capacity_ || failure_; });
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
     jobs_.push_back(std::move(job));
     lock.unlock();
     changed_.notify_all();
   }
 
-  // Lets the workers finish every queued job, then joins them.
+  // Lets the workers finish every queued job, then joins them. An exception
+  // a handler threw (out of memory, say) is rethrown here, in the thread
+  // that owns the pool, instead of ending the process from a worker.
   void close_and_join() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -45,22 +65,33 @@ public:
     for (auto& t : threads_)
       t.join();
     threads_.clear();
+    if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   }
 
 private:
   void work() {
-    std::function<void(Job&)> handle = make_handler_();
-    for (;;) {
-      Job job;
+    try {
+      std::function<void(Job&)> handle = make_handler_();
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock<std::mutex> lock(mutex_);
+          changed_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
+          if (jobs_.empty()) return;
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
+        }
+        changed_.notify_all();
+        handle(job);
+      }
+    } catch (...) {
+      // This worker stops; the others finish the queue. The owner sees the
+      // exception at close_and_join().
       {
-        std::unique_lock<std::mutex> lock(mutex_);
-        changed_.wait(lock, [&] { return closing_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!failure_) failure_ = std::current_exception();
       }
       changed_.notify_all();
-      handle(job);
     }
   }
 
@@ -70,6 +101,7 @@ private:
   std::condition_variable changed_;
   std::deque<Job> jobs_;
   bool closing_ = false;
+  std::exception_ptr failure_;
   std::vector<std::thread> threads_;
 };
 

@@ -66,11 +66,16 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
   }
   CallOutcome outcome;
   std::string last_error;
-  for (int attempt = 1; attempt <= ctx.retry.max_attempts; ++attempt) {
+  for (int attempt = 1;; ++attempt) {
     outcome.attempts = attempt;
     auto credentials = ctx.credentials->get_credentials();
     if (!credentials.ok()) return credentials.error();
     HttpRequest signed_request = request;
+    Status in_time = fit_to_deadline(signed_request, ctx.retry, ctx.clock->now());
+    if (!in_time.ok()) {
+      if (attempt == 1) return in_time.error();
+      break; // last_error says what the earlier attempts met
+    }
     SigningConfig config;
     config.region = ctx.region;
     config.service = ctx.service;
@@ -83,8 +88,13 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     std::optional<Millis> retry_after;
     if (response.ok()) {
       outcome.response = std::move(response.value());
-      if (!is_retryable_status(outcome.response.status)) return outcome;
-      last_error = describe_service_error(outcome.response.status, outcome.response.body);
+      const long status = outcome.response.status;
+      if (status >= 200 && status < 300) return outcome;
+      // Throttling arrives as HTTP 400 with a code (SQS RequestThrottled),
+      // so the code decides as well as the status.
+      ServiceError error = parse_service_error(status, outcome.response.body);
+      if (!is_retryable_status(status) && !is_retryable_error_code(error.code)) return outcome;
+      last_error = describe_service_error(status, outcome.response.body);
       if (auto header = outcome.response.header("Retry-After"))
         retry_after = parse_retry_after(*header, ctx.clock->now());
     } else {
@@ -92,11 +102,16 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
       last_error = response.error().message;
       outcome.response = HttpResponse{};
     }
-    if (delivered) break;
-    if (attempt < ctx.retry.max_attempts) ctx.sleeper(backoff.delay(attempt, retry_after));
+    if (delivered || attempt >= ctx.retry.max_attempts) break;
+    Millis delay = backoff.delay(attempt, retry_after);
+    if (!retry_fits(ctx.retry, ctx.clock->now(), delay)) {
+      last_error += "; no time left for another attempt before the run's deadline";
+      break;
+    }
+    ctx.sleeper(delay);
   }
   if (outcome.response.status != 0 && !delivered) return outcome;
-  return make_error(last_error + " (after " + std::to_string(outcome.attempts) + " attempts)");
+  return make_error(last_error + " (" + after_attempts(outcome.attempts) + ")");
 }
 
 } // namespace c42::aws

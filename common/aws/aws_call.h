@@ -19,8 +19,11 @@ struct ServiceContext {
   const Clock* clock = nullptr;
   std::string region;
   std::string service; // signing name: "sqs", "s3"
-  RetryPolicy retry;
+  RetryPolicy retry;   // its deadline bounds every call, retries included
+  Timeouts timeouts;
   Sleeper sleeper = real_sleeper();
+  // Checked while a transfer runs; true aborts it (termination requested).
+  std::function<bool()> cancelled;
 };
 
 // The service's error code and message from a JSON ("__type"/"message") or

@@ -10,11 +10,17 @@ SqsClient::SqsClient(ServiceContext context, Url endpoint)
     : ctx_(std::move(context)), endpoint_(std::move(endpoint)) {}
 
 Result<Json::Value> SqsClient::call(const std::string& action, const Json::Value& body,
-                                    long timeout_ms) {
+                                    long wait_ms, size_t max_response_bytes) {
   HttpRequest request;
   request.method = "POST";
   request.url = endpoint_.origin() + endpoint_.path;
-  request.timeout_ms = timeout_ms;
+  // A long poll is silent for up to its wait; past that, a small JSON reply
+  // has the stall limit to arrive.
+  request.connect_timeout_ms = ctx_.timeouts.connect_ms;
+  request.stall_timeout_ms = wait_ms + ctx_.timeouts.stall_ms;
+  request.timeout_ms = wait_ms + ctx_.timeouts.stall_ms;
+  request.max_response_bytes = max_response_bytes;
+  request.cancelled = ctx_.cancelled;
   request.body = to_json_line(body);
   request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
                      {"X-Amz-Target", "AmazonSQS." + action}};
@@ -44,8 +50,8 @@ Result<std::vector<SqsMessage>> SqsClient::receive(const std::string& queue_url,
   attributes.append("SentTimestamp");
   body["MessageSystemAttributeNames"] = attributes;
   body["AttributeNames"] = attributes; // older endpoints know only this name
-  // The long poll itself may take wait_seconds; allow for it.
-  auto reply = call("ReceiveMessage", body, (wait_seconds + 20) * 1000L);
+  // Ten messages of up to 1 MiB each, JSON-escaped.
+  auto reply = call("ReceiveMessage", body, wait_seconds * 1000L, kMaxReceiveResponseBytes);
   if (!reply.ok()) return reply.error();
   std::vector<SqsMessage> messages;
   for (const Json::Value& m : (*reply)["Messages"]) {
@@ -83,7 +89,7 @@ Result<SqsBatchResult> SqsClient::batch(const std::string& action, const std::st
     list.append(entry);
   }
   body["Entries"] = list;
-  auto reply = call(action, body, 30000);
+  auto reply = call(action, body, 0, kMaxBatchResponseBytes);
   if (!reply.ok()) return reply.error();
   SqsBatchResult result;
   for (const Json::Value& s : (*reply)["Successful"])
@@ -119,10 +125,16 @@ Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& regi
 }
 
 Result<std::unique_ptr<SqsClient>> open_sqs_client(const Session& session, const Environment& env,
-                                                   HttpClient* http) {
+                                                   HttpClient* http, Timeouts timeouts,
+                                                   std::optional<TimePoint> deadline,
+                                                   std::function<bool()> cancelled) {
   auto endpoint = resolve_sqs_endpoint(env, session.region());
   if (!endpoint.ok()) return endpoint.error();
-  return std::make_unique<SqsClient>(session.context(http, "sqs"), std::move(endpoint.value()));
+  ServiceContext context = session.context(http, "sqs");
+  context.timeouts = timeouts;
+  context.retry.deadline = deadline;
+  context.cancelled = std::move(cancelled);
+  return std::make_unique<SqsClient>(std::move(context), std::move(endpoint.value()));
 }
 
 } // namespace c42::aws

@@ -44,6 +44,11 @@ struct SqsBatchResult {
 // Documented limits: 1..10 messages per receive and per batch, 0..20 s wait.
 inline constexpr int kSqsMaxBatch = 10;
 inline constexpr int kSqsMaxWaitSeconds = 20;
+// Replies are read whole; these caps keep a misbehaving endpoint from
+// making us buffer without end. A receive holds at most 10 messages of at
+// most 1 MiB, whose JSON escaping can grow them.
+inline constexpr size_t kMaxReceiveResponseBytes = 64u << 20;
+inline constexpr size_t kMaxBatchResponseBytes = 1u << 20;
 
 class SqsClient {
 public:
@@ -59,7 +64,8 @@ public:
                                                  const std::vector<SqsBatchEntry>& entries);
 
 private:
-  Result<Json::Value> call(const std::string& action, const Json::Value& body, long timeout_ms);
+  Result<Json::Value> call(const std::string& action, const Json::Value& body, long wait_ms,
+                           size_t max_response_bytes);
   Result<SqsBatchResult> batch(const std::string& action, const std::string& queue_url,
                                const std::vector<SqsBatchEntry>& entries, bool with_visibility);
 
@@ -72,8 +78,11 @@ private:
 Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& region);
 
 // An SqsClient for `session` sending through `http`, to the endpoint the
-// environment configures.
+// environment configures, with the tool's per-attempt limits and the run's
+// deadline.
 Result<std::unique_ptr<SqsClient>> open_sqs_client(const Session& session, const Environment& env,
-                                                   HttpClient* http);
+                                                   HttpClient* http, Timeouts timeouts = {},
+                                                   std::optional<TimePoint> deadline = {},
+                                                   std::function<bool()> cancelled = {});
 
 } // namespace c42::aws
