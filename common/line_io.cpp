@@ -6,53 +6,89 @@
 
 namespace c42 {
 
+namespace {
+constexpr size_t kReadBytes = 64u << 10;
+} // namespace
+
 LineReader::LineReader(int fd, size_t max_line_bytes) : fd_(fd), max_line_bytes_(max_line_bytes) {}
 
 Result<bool> LineReader::next(std::string_view* line) {
+  auto got = read(line);
+  if (!got.ok()) return got.error();
+  if (*got == LineRead::kOverlong)
+    return make_error("input line " + std::to_string(line_number_) + " is longer than " +
+                      std::to_string(max_line_bytes_) + " bytes");
+  return *got == LineRead::kLine;
+}
+
+Result<LineRead> LineReader::read(std::string_view* line) {
   for (;;) {
     size_t newline = buffer_.find('\n', scanned_);
     if (newline != std::string::npos) {
       std::string_view view(buffer_.data() + start_, newline - start_);
       start_ = scanned_ = newline + 1;
+      if (discarding_) {
+        // The rest of a line already reported as overlong.
+        discarding_ = false;
+        continue;
+      }
       ++line_number_;
       if (view.empty()) continue;
-      if (view.size() > max_line_bytes_)
-        return make_error("input line " + std::to_string(line_number_) + " is longer than " +
-                          std::to_string(max_line_bytes_) + " bytes");
+      if (view.size() > max_line_bytes_) return LineRead::kOverlong;
       *line = view;
-      return true;
+      return LineRead::kLine;
     }
     scanned_ = buffer_.size();
-    if (buffer_.size() - start_ > max_line_bytes_)
-      return make_error("input line " + std::to_string(line_number_ + 1) + " is longer than " +
-                        std::to_string(max_line_bytes_) + " bytes");
+    if (discarding_) {
+      buffer_.clear();
+      start_ = scanned_ = 0;
+    } else if (buffer_.size() - start_ > max_line_bytes_) {
+      // Past the limit without a line end: report it now, without waiting
+      // for the rest, and drop the rest as it comes instead of holding it.
+      discarding_ = true;
+      buffer_.clear();
+      start_ = scanned_ = 0;
+      ++line_number_;
+      return LineRead::kOverlong;
+    }
     if (eof_) {
-      if (start_ == buffer_.size()) return false;
+      if (start_ == buffer_.size()) return LineRead::kEnd;
       std::string_view view(buffer_.data() + start_, buffer_.size() - start_);
       start_ = scanned_ = buffer_.size();
       ++line_number_;
       *line = view;
-      return true;
+      return LineRead::kLine;
     }
-    // Compact before reading so the buffer holds at most one partial line.
-    if (start_ > 0) {
-      buffer_.erase(0, start_);
-      scanned_ -= start_;
-      start_ = 0;
-    }
-    size_t old_size = buffer_.size();
-    buffer_.resize(old_size + (64u << 10));
-    ssize_t n;
-    do {
-      n = ::read(fd_, &buffer_[old_size], 64u << 10);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      buffer_.resize(old_size);
-      return make_error(std::string("read error: ") + std::strerror(errno));
-    }
-    buffer_.resize(old_size + static_cast<size_t>(n));
-    if (n == 0) eof_ = true;
+    Status filled = fill();
+    if (!filled.ok()) return filled.error();
   }
+}
+
+Status LineReader::fill() {
+  // Compact before reading so the buffer holds at most one partial line.
+  if (start_ > 0) {
+    buffer_.erase(0, start_);
+    scanned_ -= start_;
+    start_ = 0;
+  }
+  size_t old_size = buffer_.size();
+  buffer_.resize(old_size + kReadBytes);
+  ssize_t n;
+  for (;;) {
+    n = ::read(fd_, &buffer_[old_size], kReadBytes);
+    if (n >= 0 || errno != EINTR) break;
+    if (interrupted_ && interrupted_()) {
+      buffer_.resize(old_size);
+      return make_error("interrupted");
+    }
+  }
+  if (n < 0) {
+    buffer_.resize(old_size);
+    return make_error(std::string("read error: ") + std::strerror(errno));
+  }
+  buffer_.resize(old_size + static_cast<size_t>(n));
+  if (n == 0) eof_ = true;
+  return Status::success();
 }
 
 bool LineReader::has_buffered_line() const {

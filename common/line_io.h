@@ -3,21 +3,33 @@
 
 #include "common/result.h"
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 namespace c42 {
 
+// What LineReader::read found.
+enum class LineRead {
+  kLine,     // *line holds the next line
+  kEnd,      // end of input
+  kOverlong, // a line longer than the limit was skipped (its bytes dropped)
+};
+
 // Pull-style reader of '\n'-terminated lines from a file descriptor. Blank
 // lines are skipped; a final line without '\n' is still returned. A line
-// longer than max_line_bytes is an error, so memory stays bounded whatever
-// the input.
+// longer than max_line_bytes is never held whole, so memory stays bounded
+// whatever the input: read() drops it and goes on with the next line,
+// next() calls it an error.
 class LineReader {
 public:
   explicit LineReader(int fd, size_t max_line_bytes = 64u << 20);
-  // Sets *line and returns true; false at end of input. The view is valid
-  // until the next call.
+  // Sets *line for kLine; the view is valid until the next call. For
+  // kOverlong, line_number() names the skipped line. Errors are read errors.
+  Result<LineRead> read(std::string_view* line);
+  // read(), with an overlong line as an error: sets *line and returns true;
+  // false at end of input.
   Result<bool> next(std::string_view* line);
   uint64_t line_number() const { return line_number_; }
   int fd() const { return fd_; }
@@ -25,9 +37,18 @@ public:
   // (sqs-ack) flush when no further line is at hand.
   bool has_buffered_line() const;
 
+  size_t max_line_bytes() const { return max_line_bytes_; }
+  // Checked when a signal interrupts a blocking read: true makes read()
+  // fail with "interrupted" instead of waiting on.
+  void set_interrupted(std::function<bool()> interrupted) { interrupted_ = std::move(interrupted); }
+
 private:
+  Status fill(); // reads more input; sets eof_
+
   int fd_;
   size_t max_line_bytes_;
+  bool discarding_ = false; // dropping the rest of an overlong line
+  std::function<bool()> interrupted_;
   std::string buffer_;
   size_t start_ = 0; // first unconsumed byte in buffer_
   size_t scanned_ = 0;

@@ -35,8 +35,46 @@ uint64_t count_member(const Json::Value& v, const char* name) {
 
 } // namespace
 
+std::string span_key(const MessageRef& ref) {
+  return ref.queue_url + "\n" + ref.receipt_handle;
+}
+
+void OpenSpans::begin(const MessageRef& ref) {
+  open_.emplace(span_key(ref), std::string());
+}
+
+size_t OpenSpans::fail_all(const std::string& reason) {
+  for (auto& [key, failure] : open_)
+    if (failure.empty()) failure = reason;
+  return open_.size();
+}
+
+std::string OpenSpans::end(const MessageRef& ref) {
+  auto it = open_.find(span_key(ref));
+  if (it == open_.end()) return std::string();
+  std::string failure = std::move(it->second);
+  open_.erase(it);
+  return failure;
+}
+
 std::string control_kind(const Json::Value& line) {
   return line.isObject() ? string_member(line, kControlKey) : std::string();
+}
+
+std::string to_control_line(const Json::Value& control) {
+  std::string line = "{";
+  line += to_json_line(Json::Value(kControlKey));
+  line += ':';
+  line += to_json_line(control[kControlKey]);
+  for (const std::string& name : control.getMemberNames()) {
+    if (name == kControlKey) continue;
+    line += ',';
+    line += to_json_line(Json::Value(name));
+    line += ':';
+    line += to_json_line(control[name]);
+  }
+  line += '}';
+  return line;
 }
 
 std::string to_line(const MessageLine& m) {
@@ -45,13 +83,13 @@ std::string to_line(const MessageLine& m) {
   v["receive_count"] = m.receive_count;
   if (!m.sent_at.empty()) v["sent_at"] = m.sent_at;
   v["body"] = m.body;
-  return to_json_line(v);
+  return to_control_line(v);
 }
 
 std::string to_line(const BeginLine& b) {
   Json::Value v = control("begin");
   put_ref(v, b.ref);
-  return to_json_line(v);
+  return to_control_line(v);
 }
 
 std::string to_line(const EndLine& e) {
@@ -64,7 +102,7 @@ std::string to_line(const EndLine& e) {
   v["records"] = Json::UInt64(e.records);
   if (!e.error.empty()) v["error"] = e.error;
   if (e.delivered >= 0) v["delivered"] = Json::Int64(e.delivered);
-  return to_json_line(v);
+  return to_control_line(v);
 }
 
 std::string to_line(const ResultLine& r) {
@@ -72,7 +110,7 @@ std::string to_line(const ResultLine& r) {
   put_ref(v, r.ref);
   v["action"] = r.action;
   if (!r.reason.empty()) v["reason"] = r.reason;
-  return to_json_line(v);
+  return to_control_line(v);
 }
 
 Result<MessageLine> message_from_json(const Json::Value& v) {

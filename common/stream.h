@@ -7,12 +7,19 @@
 #include "common/result.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
 namespace c42 {
 
 inline constexpr const char* kControlKey = "@c42";
+
+// The longest line any tool accepts on its input, in bytes. Every producer
+// keeps its lines within it (s3-fetch measures each record as encoded), so
+// a line one tool writes is never one the next tool refuses. A line over it
+// is skipped and fails the message span it falls in, not the run.
+inline constexpr size_t kMaxStreamLineBytes = 64u << 20;
 
 // Identifies one received SQS message: enough to delete it or change its
 // visibility. The receipt handle is what SQS needs; the id is for people.
@@ -57,8 +64,35 @@ struct ResultLine {
   std::string reason; // why kept / why the delete failed
 };
 
+// The messages whose begin line has passed and whose end line has not yet.
+// A stage that cannot pass a record on fails every open span, since any of
+// them may own the record; the span's end line then goes out with ok false,
+// so its message stays on the queue while the rest of the run goes on.
+class OpenSpans {
+public:
+  void begin(const MessageRef& ref);
+  // Charges `reason` to every open span (a span keeps its first reason).
+  // Returns how many spans were open.
+  size_t fail_all(const std::string& reason);
+  // Closes the span: the reason it failed, or empty when it did not (or was
+  // not open).
+  std::string end(const MessageRef& ref);
+
+private:
+  std::map<std::string, std::string> open_; // span key -> failure reason
+};
+
+// The key spans are matched by: a message received twice in one run has two
+// receipt handles, and so two spans.
+std::string span_key(const MessageRef& ref);
+
 // The value of "@c42", or empty for a record / non-control line.
 std::string control_kind(const Json::Value& line);
+
+// A control line as one line of text with "@c42" first, whatever the other
+// members are called (a member such as "0" or "!" would otherwise sort
+// before it and make the line a record).
+std::string to_control_line(const Json::Value& control);
 
 std::string to_line(const MessageLine& m);
 std::string to_line(const BeginLine& b);

@@ -3,6 +3,7 @@
 #include "common/crypto.h"
 #include "common/json_text.h"
 #include "common/json_value.h"
+#include "common/stream.h"
 #include "common/time_format.h"
 
 #include <algorithm>
@@ -50,6 +51,28 @@ size_t replaced_length(std::string_view line) {
   return length;
 }
 
+// Control lines pass through unchanged and at once (a sink downstream may be
+// waiting for an end line while input is idle), except the end line of a
+// span that lost a record here: it goes out with ok false and the reason.
+Status pass_control_line(std::string_view line, OpenSpans& spans, LineWriter& out) {
+  auto value = parse_json_object(line);
+  std::string kind = value.ok() ? control_kind(*value) : std::string();
+  if (kind == "begin") {
+    auto begin = begin_from_json(*value);
+    if (begin.ok()) spans.begin(begin->ref);
+  } else if (kind == "end") {
+    auto end = end_from_json(*value);
+    std::string failure = end.ok() ? spans.end(end->ref) : std::string();
+    if (!failure.empty()) {
+      Json::Value& rewritten = *value;
+      rewritten["ok"] = false;
+      if (string_member(rewritten, "error").empty()) rewritten["error"] = failure;
+      return out.write_line(to_control_line(rewritten), true);
+    }
+  }
+  return out.write_line(line, true);
+}
+
 void append_base64_member(std::string& out, std::string_view bytes) {
   out += ",\"Raw_Data_Base64\":\"";
   out += base64_encode(bytes);
@@ -58,12 +81,15 @@ void append_base64_member(std::string& out, std::string_view bytes) {
 
 } // namespace
 
-std::string transform_record_id(std::string_view bucket, std::string_view key, uint64_t index) {
+std::string transform_record_id(std::string_view bucket, std::string_view key,
+                                std::string_view etag, uint64_t index) {
   std::string input;
-  input.reserve(bucket.size() + key.size() + 22);
+  input.reserve(bucket.size() + key.size() + etag.size() + 23);
   input.append(bucket);
   input.push_back('\0');
   input.append(key);
+  input.push_back('\0');
+  input.append(etag);
   input.push_back('\0');
   input += std::to_string(index);
   return sha256_hex(input).substr(0, 32);
@@ -138,7 +164,7 @@ void Transformer::append_parts(const SourceRecord& record, const std::string& pr
   // Raw bytes per part such that their base64 fits too.
   const size_t max_raw = valid_utf8 ? max : max / 4 * 3;
   std::vector<size_t> ends = cut_points(line, max, max_raw);
-  const std::string id = transform_record_id(record.bucket, record.key, record.index);
+  const std::string id = transform_record_id(record.bucket, record.key, record.etag, record.index);
   const std::string count = std::to_string(ends.size());
   size_t start = 0;
   for (size_t part = 0; part < ends.size(); ++part) {
@@ -163,54 +189,60 @@ void Transformer::append_parts(const SourceRecord& record, const std::string& pr
 }
 
 TransformOutcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
-                               LineWriter& out, const std::function<void(const std::string&)>& warn,
-                               TransformStats* stats) {
+                               LineWriter& out, const Report& report, TransformStats* stats) {
   Transformer transformer(config, clock);
   TransformOutcome outcome;
-  uint64_t control_lines = 0;
+  RepeatedReport repeated(report);
+  OpenSpans spans;
+  uint64_t control_lines = 0, skipped = 0;
   bool warned_time = false;
   std::string rows;
   std::string_view line;
-  auto bad_input = [&](const std::string& message) {
-    outcome.kind = TransformOutcome::kBadInput;
-    outcome.error = "line " + std::to_string(in.line_number()) + ": " + message;
+  // A record that cannot be read is not passed on; the message it belongs
+  // to must then not be deleted, so every open span fails with it, and the
+  // run goes on with the next line.
+  auto skip_record = [&](const std::string& why) {
+    ++skipped;
+    const std::string where = "input line " + std::to_string(in.line_number());
+    if (spans.fail_all(where + " was not transformed: " + why) == 0) ++outcome.unattributed;
+    repeated(Severity::kError, "records not transformed", where + ": " + why);
   };
   for (;;) {
-    auto more = in.next(&line);
-    if (!more.ok()) {
-      // Already names the line ("input line N is longer than …").
-      outcome.kind = TransformOutcome::kBadInput;
-      outcome.error = more.error().message;
+    auto got = in.read(&line);
+    if (!got.ok()) {
+      outcome.kind = TransformOutcome::kReadFailed;
+      outcome.error = got.error().message;
       break;
     }
-    if (!*more) break;
+    if (*got == LineRead::kEnd) break;
+    if (*got == LineRead::kOverlong) {
+      skip_record("longer than the stream's limit of " + std::to_string(in.max_line_bytes()) +
+                  " bytes");
+      continue;
+    }
     Status written;
     if (is_control_line(line)) {
-      // Not ours to check; flushed at once because a downstream sink may be
-      // waiting for an end line to finish a message while input is idle.
       ++control_lines;
-      written = out.write_line(line, true);
+      written = pass_control_line(line, spans, out);
     } else {
       auto value = parse_json_object(line);
-      if (!value.ok()) {
-        bad_input(value.error().message);
-        break;
-      }
-      auto record = source_record_from_json(*value);
+      auto record =
+          value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
       if (!record.ok()) {
-        bad_input(record.error().message);
-        break;
+        skip_record(record.error().message);
+        continue;
       }
       const uint64_t fallbacks = transformer.stats().time_fallbacks;
       rows.clear();
       transformer.transform(*record, rows);
-      if (!warned_time && transformer.stats().time_fallbacks > fallbacks && warn) {
+      if (!warned_time && transformer.stats().time_fallbacks > fallbacks && report) {
         warned_time = true;
-        warn("line " + std::to_string(in.line_number()) +
-             ": the original line is not a JSON object with a non-empty string member '" +
-             config.time_field +
-             "'; Event_Time falls back to Actual_Time or the current time (later records are "
-             "counted, not reported)");
+        report(Severity::kWarning,
+               "input line " + std::to_string(in.line_number()) +
+                   ": the original line is not a JSON object with a non-empty string member '" +
+                   config.time_field +
+                   "'; Event_Time falls back to Actual_Time or the current time (later records "
+                   "are counted, not reported)");
       }
       written = out.write_lines(rows);
     }
@@ -220,6 +252,7 @@ TransformOutcome run_transform(const TransformConfig& config, const Clock& clock
       break;
     }
   }
+  repeated.summarise();
   if (outcome.kind != TransformOutcome::kOutputFailed) {
     Status flushed = out.flush();
     if (!flushed.ok()) {
@@ -228,9 +261,12 @@ TransformOutcome run_transform(const TransformConfig& config, const Clock& clock
       outcome.error = flushed.error().message;
     }
   }
+  if (outcome.kind == TransformOutcome::kOk && skipped > 0)
+    outcome.kind = TransformOutcome::kPartial;
   if (stats != nullptr) {
     *stats = transformer.stats();
     stats->control_lines = control_lines;
+    stats->skipped = skipped;
   }
   return outcome;
 }

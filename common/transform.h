@@ -17,9 +17,10 @@
 // UTF-8 characters of the raw line, never inside one, and every part is
 // escaped on its own, so each part is a valid string and joining the parts'
 // Raw_Data in order gives the line back (for non-UTF-8 lines, joining the
-// decoded Raw_Data_Base64 does). Record_Id depends only on bucket, key and
-// line index, so a redelivered object yields the same ids and its duplicate
-// parts can be dropped when joining.
+// decoded Raw_Data_Base64 does). Record_Id depends only on bucket, key, the
+// object's ETag and the line index, so a redelivered object yields the same
+// ids and its duplicate parts can be dropped when joining, while the parts
+// of an overwritten key's old and new versions never join.
 //
 // Joining the parts back in KQL (Data Collector API table; columns carry the
 // type suffixes _s and _d it adds, and exist only once some row had them:
@@ -49,6 +50,7 @@
 #pragma once
 
 #include "common/clock.h"
+#include "common/diagnostics.h"
 #include "common/line_io.h"
 #include "common/source_record.h"
 
@@ -80,10 +82,12 @@ struct TransformStats {
   uint64_t invalid_utf8 = 0;   // records whose line was not valid UTF-8
   uint64_t time_fallbacks = 0; // Event_Time not taken from time_field
   uint64_t control_lines = 0;
+  uint64_t skipped = 0; // lines that could not be read as records
 };
 
-// First 32 hex digits of sha256(bucket '\0' key '\0' decimal index).
-std::string transform_record_id(std::string_view bucket, std::string_view key, uint64_t index);
+// First 32 hex digits of sha256(bucket '\0' key '\0' etag '\0' decimal index).
+std::string transform_record_id(std::string_view bucket, std::string_view key,
+                                std::string_view etag, uint64_t index);
 
 class Transformer {
 public:
@@ -105,21 +109,28 @@ private:
 };
 
 struct TransformOutcome {
-  enum Kind { kOk, kBadInput, kOutputFailed };
+  enum Kind {
+    kOk,
+    kPartial,      // some records were not transformed; their spans failed
+    kReadFailed,   // standard input could not be read
+    kOutputFailed, // standard output could not be written
+  };
   Kind kind = kOk;
-  // One clause: "line N: …" for bad input, the write error for output.
-  std::string error;
+  std::string error; // for kReadFailed and kOutputFailed
+  // Records skipped while no message span was open: nothing keeps them on
+  // a queue, so only the exit status tells of them.
+  uint64_t unattributed = 0;
 };
 
 // Reads stream lines until end of input. A line that is neither a control
-// line nor a source record (not JSON, or lacking bucket/key/line) stops the
-// run as bad input: guessing at a record would put rows with wrong or missing
-// provenance into the workspace, and stopping leaves the message unacked so
-// it is retried or dead-lettered. Everything written before it is flushed.
-// `warn` (may be empty) hears about the first record whose Event_Time had to
-// fall back, so a misspelt time field shows up before the end of a long run.
+// line nor a readable source record (not JSON, lacking bucket/key/line, or
+// longer than the stream limit) is not guessed at: it is skipped, reported,
+// and every message span open at that point fails (its end line goes out
+// with ok false), so those messages stay on the queue while the rest of the
+// run goes on. `report` (may be empty) also hears about the first record
+// whose Event_Time had to fall back, so a misspelt time field shows up
+// before the end of a long run.
 TransformOutcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
-                               LineWriter& out, const std::function<void(const std::string&)>& warn,
-                               TransformStats* stats);
+                               LineWriter& out, const Report& report, TransformStats* stats);
 
 } // namespace c42

@@ -13,7 +13,9 @@ namespace {
 Json::Value build(const std::string& bucket, const std::string& key, const std::string& time,
                   uint64_t index, const std::string& line, std::string* text = nullptr) {
   std::string out = "existing\n";
-  append_source_record(out, source_record_prefix(bucket, key, time), index, line);
+  size_t length =
+      append_source_record(out, source_record_prefix(bucket, key, time, "\"e\""), index, line);
+  EXPECT_EQ(length, out.size() - 9);
   EXPECT_EQ(out.rfind("existing\n", 0), 0u);
   std::string record = out.substr(9);
   EXPECT_FALSE(record.empty());
@@ -27,15 +29,15 @@ Json::Value build(const std::string& bucket, const std::string& key, const std::
 }
 
 TEST(SourceRecord, PrefixHoldsTheConstantMembersInOrder) {
-  std::string prefix = source_record_prefix("b", "k", "t");
-  EXPECT_EQ(prefix, R"({"bucket":"b","key":"k","event_time":"t","index":)");
+  std::string prefix = source_record_prefix("b", "k", "t", "\"e\"");
+  EXPECT_EQ(prefix, R"({"bucket":"b","key":"k","event_time":"t","etag":"\"e\"","index":)");
 }
 
 TEST(SourceRecord, MembersAreWrittenInTheFixedOrder) {
   std::string text;
   build("bkt", "dir/file.json", "2024-05-01T00:00:00Z", 12, "hello", &text);
   EXPECT_EQ(text, R"({"bucket":"bkt","key":"dir/file.json","event_time":"2024-05-01T00:00:00Z",)"
-                  R"("index":12,"line":"hello"})");
+                  R"("etag":"\"e\"","index":12,"line":"hello"})");
 }
 
 TEST(SourceRecord, RoundTripsValidUtf8) {

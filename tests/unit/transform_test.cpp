@@ -2,6 +2,7 @@
 #include "common/json_text.h"
 #include "common/json_value.h"
 #include "common/source_record.h"
+#include "common/stream.h"
 #include "common/transform.h"
 #include "tests/unit/test_support.h"
 
@@ -25,6 +26,7 @@ SourceRecord make_record(std::string line, std::string event_time = "2024-01-02T
   r.bucket = "code42-bucket";
   r.key = "exports/2024/01/02/events.json.gz";
   r.event_time = std::move(event_time);
+  r.etag = "\"9b2cf535f27731c974343645a3985328\"";
   r.index = index;
   r.line = std::move(line);
   return r;
@@ -62,8 +64,8 @@ std::string decode_base64(const Json::Value& v) {
 }
 
 std::string expected_id(const SourceRecord& r) {
-  std::string input =
-      r.bucket + std::string(1, '\0') + r.key + std::string(1, '\0') + std::to_string(r.index);
+  const std::string nul(1, '\0');
+  std::string input = r.bucket + nul + r.key + nul + r.etag + nul + std::to_string(r.index);
   return sha256_hex(input).substr(0, 32);
 }
 
@@ -194,6 +196,19 @@ TEST(TransformSplit, RecordIdIsDeterministicPerObjectLine) {
   EXPECT_EQ(rows[0]["Record_Id"].asString(), expected_id(r));
   EXPECT_NE(rows[0]["Record_Id"].asString(), parse_rows(first)[0]["Record_Id"].asString());
   EXPECT_EQ(rows[0]["Record_Id"].asString().size(), 32u);
+}
+
+// An overwritten key is a new object: parts of its old and new versions
+// must never join into one line.
+TEST(TransformSplit, RecordIdDependsOnTheObjectVersion) {
+  SourceRecord r = make_record(std::string(5000, 'x'));
+  TransformConfig config;
+  config.max_field_bytes = 1024;
+  std::string old_version = parse_rows(transform_one(r, config))[0]["Record_Id"].asString();
+  r.etag = "\"00000000000000000000000000000000\"";
+  auto rows = parse_rows(transform_one(r, config));
+  EXPECT_EQ(rows[0]["Record_Id"].asString(), expected_id(r));
+  EXPECT_NE(rows[0]["Record_Id"].asString(), old_version);
 }
 
 TEST(TransformSplit, LimitIsInclusive) {
@@ -346,8 +361,8 @@ RunResult run(const std::string& input, TransformConfig config = {},
     LineReader in(fileno(in_file), max_line_bytes);
     LineWriter out(fileno(out_file));
     result.outcome = run_transform(
-        config, clock, in, out, [&](const std::string& m) { result.warnings.push_back(m); },
-        &result.stats);
+        config, clock, in, out,
+        [&](Severity, const std::string& m) { result.warnings.push_back(m); }, &result.stats);
   }
   ::lseek(fileno(out_file), 0, SEEK_SET);
   char buffer[65536];
@@ -362,7 +377,8 @@ RunResult run(const std::string& input, TransformConfig config = {},
 std::string source_line(const std::string& line, uint64_t index,
                         const std::string& key = "k.json") {
   std::string out;
-  append_source_record(out, source_record_prefix("b", key, "2024-01-02T03:04:05Z"), index, line);
+  append_source_record(out, source_record_prefix("b", key, "2024-01-02T03:04:05Z", "\"e1\""), index,
+                       line);
   return out;
 }
 
@@ -407,40 +423,93 @@ TEST(TransformRun, CountsSplitRowsAndWarnsOnceAboutTimeFallback) {
   EXPECT_EQ(r.stats.split_records, 1u);
   EXPECT_EQ(r.stats.time_fallbacks, 2u);
   ASSERT_EQ(r.warnings.size(), 1u);
-  EXPECT_EQ(r.warnings[0].rfind("line 2: ", 0), 0u) << r.warnings[0];
+  EXPECT_EQ(r.warnings[0].rfind("input line 2: ", 0), 0u) << r.warnings[0];
   EXPECT_NE(r.warnings[0].find("'ts'"), std::string::npos);
 }
 
-TEST(TransformRun, BadInputStopsWithLineNumberAfterFlushing) {
+// One unreadable record used to stop the whole pipeline (exit 3), and every
+// later run on the same message. Now it fails only the message it falls in.
+TEST(TransformRun, UnreadableRecordFailsItsSpanAndTheRunGoesOn) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"this is not json", "invalid JSON"},
       {R"(["an","array"])", "expected a JSON object"},
       {R"({"bucket":"b","key":"k","index":1})", "'line'"},
       {R"({"key":"k","line":"x"})", "'bucket'"},
   };
+  const std::string begin1 =
+      R"({"@c42":"begin","queue_url":"q","message_id":"m1","receipt_handle":"r1"})";
+  const std::string end1 =
+      R"({"@c42":"end","queue_url":"q","message_id":"m1","receipt_handle":"r1","ok":true})";
+  const std::string begin2 =
+      R"({"@c42":"begin","queue_url":"q","message_id":"m2","receipt_handle":"r2"})";
+  const std::string end2 =
+      R"({"@c42":"end","queue_url":"q","message_id":"m2","receipt_handle":"r2","ok":true})";
   for (const auto& [line, why] : bad) {
-    std::string input = R"({"@c42":"begin"})"
-                        "\n" +
-                        source_line("first", 1) + "\n" + line + "\n" + source_line("never", 2);
+    std::string input = begin1 + "\n" + source_line("first", 1) + "\n" + line + "\n" +
+                        source_line("second", 2) + end1 + "\n" + begin2 + "\n" +
+                        source_line("other", 1) + end2 + "\n";
     RunResult r = run(input);
-    EXPECT_EQ(r.outcome.kind, TransformOutcome::kBadInput) << line;
-    // Line 3 is blank and still counted, as an editor would.
-    EXPECT_EQ(r.outcome.error.rfind("line 4: ", 0), 0u) << r.outcome.error;
-    EXPECT_NE(r.outcome.error.find(why), std::string::npos) << r.outcome.error;
+    EXPECT_EQ(r.outcome.kind, TransformOutcome::kPartial) << line;
+    EXPECT_EQ(r.outcome.unattributed, 0u);
+    EXPECT_EQ(r.stats.skipped, 1u);
     auto lines = split_lines(r.output);
-    ASSERT_EQ(lines.size(), 2u) << line;
+    ASSERT_EQ(lines.size(), 7u) << line;
     EXPECT_EQ(parse_json_object(lines[1])->get("Raw_Data", "").asString(), "first");
+    EXPECT_EQ(parse_json_object(lines[2])->get("Raw_Data", "").asString(), "second");
+    auto failed = parse_json_object(lines[3]);
+    ASSERT_TRUE(failed.ok());
+    EXPECT_EQ(control_kind(*failed), "end");
+    EXPECT_FALSE((*failed)["ok"].asBool());
+    // Line 3 is blank and still counted, as an editor would.
+    EXPECT_NE((*failed)["error"].asString().find("input line 4"), std::string::npos)
+        << (*failed)["error"].asString();
+    EXPECT_NE((*failed)["error"].asString().find(why), std::string::npos);
+    // The next message is untouched.
+    EXPECT_EQ(lines[6], end2);
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].rfind("input line 4: ", 0), 0u) << r.warnings[0];
   }
 }
 
+TEST(TransformRun, UnreadableRecordOutsideAnyMessageIsCounted) {
+  RunResult r = run(source_line("first", 1) + "garbage\n" + source_line("second", 2));
+  EXPECT_EQ(r.outcome.kind, TransformOutcome::kPartial);
+  EXPECT_EQ(r.outcome.unattributed, 1u);
+  EXPECT_EQ(split_lines(r.output).size(), 2u);
+}
+
+TEST(TransformRun, ManyBadRecordsAreSummarised) {
+  std::string input = R"({"@c42":"begin","queue_url":"q","message_id":"m","receipt_handle":"r"})"
+                      "\n";
+  for (int i = 0; i < 1000; ++i)
+    input += "not json\n";
+  RunResult r = run(input);
+  EXPECT_EQ(r.stats.skipped, 1000u);
+  ASSERT_EQ(r.warnings.size(), 4u); // three shown, one summary
+  EXPECT_NE(r.warnings[3].find("1000 in all, 997 not shown"), std::string::npos) << r.warnings[3];
+}
+
 // LineReader checks the cap only on a line still unfinished after a read, so
-// the line must outgrow its 64 KiB read size.
-TEST(TransformRun, OverlongInputLineIsBadInput) {
-  std::string input = source_line("short", 1) + source_line(std::string(200000, 'l'), 2);
+// the line must outgrow its 64 KiB read size. The overlong line is dropped
+// without being held whole, and reading goes on after it.
+TEST(TransformRun, OverlongInputLineFailsItsSpanOnly) {
+  const std::string begin =
+      R"({"@c42":"begin","queue_url":"q","message_id":"m1","receipt_handle":"r1"})";
+  const std::string end =
+      R"({"@c42":"end","queue_url":"q","message_id":"m1","receipt_handle":"r1","ok":true})";
+  std::string input = begin + "\n" + source_line("short", 1) +
+                      source_line(std::string(200000, 'l'), 2) + source_line("after", 3) + end +
+                      "\n";
   RunResult r = run(input, {}, 2048);
-  EXPECT_EQ(r.outcome.kind, TransformOutcome::kBadInput);
-  EXPECT_NE(r.outcome.error.find("line 2"), std::string::npos) << r.outcome.error;
-  EXPECT_EQ(split_lines(r.output).size(), 1u);
+  EXPECT_EQ(r.outcome.kind, TransformOutcome::kPartial);
+  auto lines = split_lines(r.output);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(parse_json_object(lines[2])->get("Raw_Data", "").asString(), "after");
+  auto failed = parse_json_object(lines[3]);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_FALSE((*failed)["ok"].asBool());
+  EXPECT_NE((*failed)["error"].asString().find("input line 3"), std::string::npos);
+  EXPECT_NE((*failed)["error"].asString().find("limit of 2048 bytes"), std::string::npos);
 }
 
 TEST(TransformRun, WriteFailureIsOutputFailed) {
