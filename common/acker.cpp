@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <poll.h>
+#include <set>
 #include <vector>
 
 namespace c42 {
@@ -26,6 +27,7 @@ size_t entry_index(const std::string& id) {
 
 struct Pending {
   MessageRef ref;
+  std::string reason; // why a released message was not deleted
 };
 
 class Batcher {
@@ -34,8 +36,10 @@ public:
           const std::function<void(const std::string&)>& warn, AckStats* stats)
       : deleter_(deleter), out_(out), warn_(warn), stats_(stats) {}
 
-  void add_delete(const MessageRef& ref) { add(deletes_, ref, false); }
-  void add_release(const MessageRef& ref) { add(releases_, ref, true); }
+  void add_delete(const MessageRef& ref) { add(deletes_, Pending{ref, ""}, false); }
+  void add_release(const MessageRef& ref, const std::string& reason) {
+    add(releases_, Pending{ref, reason}, true);
+  }
 
   void flush_all() {
     for (auto& [queue, list] : deletes_)
@@ -56,22 +60,23 @@ public:
   bool service_error = false;
 
 private:
-  using Queues = std::map<std::string, std::vector<MessageRef>>;
+  using Queues = std::map<std::string, std::vector<Pending>>;
 
-  void add(Queues& queues, const MessageRef& ref, bool release) {
-    auto& list = queues[ref.queue_url];
-    list.push_back(ref);
+  void add(Queues& queues, Pending pending, bool release) {
+    const std::string queue = pending.ref.queue_url;
+    auto& list = queues[queue];
+    list.push_back(std::move(pending));
     if (list.size() == static_cast<size_t>(aws::kSqsMaxBatch)) {
-      send(ref.queue_url, list, release);
-      queues.erase(ref.queue_url);
+      send(queue, list, release);
+      queues.erase(queue);
     }
   }
 
-  void send(const std::string& queue, const std::vector<MessageRef>& refs, bool release) {
+  void send(const std::string& queue, const std::vector<Pending>& refs, bool release) {
     if (refs.empty()) return;
     std::vector<aws::SqsBatchEntry> entries;
     for (size_t i = 0; i < refs.size(); ++i)
-      entries.push_back(aws::SqsBatchEntry{std::to_string(i), refs[i].receipt_handle, 0});
+      entries.push_back(aws::SqsBatchEntry{std::to_string(i), refs[i].ref.receipt_handle, 0});
     auto reply =
         release ? deleter_.release_batch(queue, entries) : deleter_.delete_batch(queue, entries);
     const std::string done = release ? "released" : "deleted";
@@ -79,9 +84,9 @@ private:
     if (!reply.ok()) {
       service_error = true;
       if (warn_) warn_(reply.error().message);
-      for (const MessageRef& ref : refs) {
+      for (const Pending& p : refs) {
         ++stats_->failed;
-        result(ref, failed, reply.error().message);
+        result(p.ref, failed, reply.error().message);
       }
       return;
     }
@@ -91,7 +96,7 @@ private:
       if (i >= refs.size() || reported[i]) continue;
       reported[i] = true;
       ++(release ? stats_->released : stats_->deleted);
-      result(refs[i], done, "");
+      result(refs[i].ref, done, refs[i].reason);
     }
     for (const aws::SqsBatchFailure& f : reply->failed) {
       size_t i = entry_index(f.id);
@@ -99,14 +104,14 @@ private:
       reported[i] = true;
       ++stats_->failed;
       std::string reason = f.code + (f.message.empty() ? "" : ": " + f.message);
-      if (warn_) warn_("message " + refs[i].message_id + ": " + failed + ": " + reason);
-      result(refs[i], failed, reason);
+      if (warn_) warn_("message " + refs[i].ref.message_id + ": " + failed + ": " + reason);
+      result(refs[i].ref, failed, reason);
     }
     // An entry the reply forgot is not known to be deleted.
     for (size_t i = 0; i < refs.size(); ++i) {
       if (reported[i]) continue;
       ++stats_->failed;
-      result(refs[i], failed, "no result for this entry in the batch reply");
+      result(refs[i].ref, failed, "no result for this entry in the batch reply");
     }
   }
 
@@ -127,22 +132,29 @@ bool input_idle(LineReader& in) {
 } // namespace
 
 AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
-                   LineWriter& out, const std::function<void(const std::string&)>& warn,
-                   AckStats* stats) {
+                   LineWriter& out, const Report& report, AckStats* stats) {
+  std::function<void(const std::string&)> warn;
+  if (report) warn = [&report](const std::string& m) { report(Severity::kError, m); };
   Batcher batcher(deleter, out, warn, stats);
   std::map<std::string, MessageRef> open; // begun, not yet ended
+  // Messages already decided: a repeated end line must not produce a second
+  // result (or a second entry for one receipt handle in a batch, which SQS
+  // answers by failing the whole batch).
+  std::set<std::string> decided;
   bool bad_input = false;
   std::string_view line;
   for (;;) {
     if (!batcher.empty() && input_idle(in)) batcher.flush_all();
-    auto more = in.next(&line);
-    if (!more.ok()) {
-      if (warn) warn(more.error().message);
+    auto got = in.read(&line);
+    if (!got.ok()) {
+      if (warn) warn(got.error().message);
       bad_input = true;
       break;
     }
-    if (!*more || batcher.output_failed) break;
-    if (!is_control_line(line)) continue; // records are not ours to judge
+    if (*got == LineRead::kEnd || batcher.output_failed) break;
+    // An overlong line is a record (control lines are short); if it was an
+    // end line after all, its message is reported kept as incomplete.
+    if (*got == LineRead::kOverlong || !is_control_line(line)) continue;
     auto value = parse_json_object(line);
     if (!value.ok()) {
       if (warn)
@@ -153,7 +165,8 @@ AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader&
     std::string kind = control_kind(*value);
     if (kind == "begin") {
       auto begin = begin_from_json(*value);
-      if (begin.ok()) open[begin->ref.queue_url + "\n" + begin->ref.receipt_handle] = begin->ref;
+      if (begin.ok() && decided.count(span_key(begin->ref)) == 0)
+        open[span_key(begin->ref)] = begin->ref;
       continue;
     }
     if (kind != "end") {
@@ -166,19 +179,26 @@ AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader&
       bad_input = true;
       break;
     }
-    open.erase(end->ref.queue_url + "\n" + end->ref.receipt_handle);
+    const std::string key = span_key(end->ref);
+    open.erase(key);
+    if (!decided.insert(key).second) {
+      if (report)
+        report(Severity::kWarning, "input line " + std::to_string(in.line_number()) +
+                                       ": repeated end line for message " + end->ref.message_id +
+                                       " ignored");
+      continue;
+    }
     if (end->ok && end->delivered >= 0) {
       batcher.add_delete(end->ref);
       continue;
     }
     std::string reason = !end->ok ? (end->error.empty() ? "not ok" : end->error)
                                   : "no sink confirmed delivery (is la-post in the pipeline?)";
-    ++stats->kept;
     if (config.release) {
-      --stats->kept;
-      batcher.add_release(end->ref);
-      if (warn) warn("message " + end->ref.message_id + " released: " + reason);
+      // Planned: the result line says so; nothing for stderr.
+      batcher.add_release(end->ref, reason);
     } else {
+      ++stats->kept;
       batcher.result(end->ref, "kept", reason);
     }
   }

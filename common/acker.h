@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/aws/sqs_client.h"
+#include "common/diagnostics.h"
 #include "common/line_io.h"
 
 #include <cstdint>
@@ -51,8 +52,9 @@ private:
   aws::SqsClient& sqs_;
 };
 
+// One result line per message (by receipt handle), whatever its end line
+// said and however often it came.
 AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
-                   LineWriter& out, const std::function<void(const std::string&)>& warn,
-                   AckStats* stats);
+                   LineWriter& out, const Report& report, AckStats* stats);
 
 } // namespace c42

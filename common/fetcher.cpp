@@ -22,6 +22,7 @@ struct MessageState {
   bool unreadable = false; // the body announced nothing we could parse
   bool begun = false;      // begin line written (guarded by mutex)
   MessageRef ref;
+  std::optional<TimePoint> sent_at; // when SQS got the message, if known
   std::atomic<int> remaining{0};
   std::mutex mutex;
   EndLine end;
@@ -32,21 +33,59 @@ struct Job {
   S3ObjectRef object;
 };
 
+// What is reported once at the end about objects left out as too old.
+struct SkipSummary {
+  std::mutex mutex;
+  uint64_t count = 0;
+  std::string first; // "s3://b/k (last modified …, cutoff …)"
+};
+
 } // namespace
 
-Result<SkipBefore> parse_skip_before(const std::string& text) {
-  SkipBefore skip;
-  if (text == "today") return skip;
-  if (text == "none") {
-    skip.mode = SkipBefore::Mode::kNone;
-    return skip;
-  }
+Result<std::optional<TimePoint>> parse_skip_before(const std::string& text) {
+  if (text == "none") return std::optional<TimePoint>();
+  if (text == "today")
+    return make_error("--skip-before no longer takes 'today': measured against the clock of "
+                      "the run it dropped objects written just before midnight; use "
+                      "--skip-older-than, which is measured against when each message was sent");
   auto date = parse_iso8601(text);
   if (!date.ok())
-    return make_error("--skip-before takes today, none or an ISO 8601 date, not '" + text + "'");
-  skip.mode = SkipBefore::Mode::kDate;
-  skip.date = *date;
-  return skip;
+    return make_error("--skip-before takes none or an ISO 8601 date or time, not '" + text + "'");
+  return std::optional<TimePoint>(*date);
+}
+
+Result<std::chrono::seconds> parse_duration(const std::string& text) {
+  const Error bad = make_error("not a duration (whole seconds, or a number followed by s, m, h "
+                               "or d, e.g. 90m or 2d): '" +
+                               text + "'");
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+    ++digits;
+  if (digits == 0 || digits > 9 || text.size() - digits > 1) return bad;
+  long long value = std::stoll(text.substr(0, digits));
+  long long unit = 1;
+  if (digits < text.size()) {
+    switch (text[digits]) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return bad;
+    }
+  }
+  // Ten years is older than any export worth an age rule.
+  if (value * unit > 10LL * 366 * 86400)
+    return make_error("duration out of range (at most ten years): '" + text + "'");
+  return std::chrono::seconds(value * unit);
 }
 
 Result<S3ObjectRef> parse_s3_reference(const std::string& text) {
@@ -67,15 +106,24 @@ struct Fetcher::Impl {
   ObjectSourceFactory sources;
   const Clock& clock;
   LineWriter& out;
-  Warn warn;
+  Report report;
+  std::function<bool()> stop_requested;
   FetchStats& stats;
 
   std::unique_ptr<WorkerPool<Job>> pool;
   std::atomic<bool> output_failed{false};
+  SkipSummary skipped;
 
-  Impl(FetchConfig c, ObjectSourceFactory s, const Clock& cl, LineWriter& o, Warn w, FetchStats& st)
-      : config(std::move(c)), sources(std::move(s)), clock(cl), out(o), warn(std::move(w)),
-        stats(st) {}
+  Impl(FetchConfig c, ObjectSourceFactory s, const Clock& cl, LineWriter& o, Report r,
+       std::function<bool()> stop, FetchStats& st)
+      : config(std::move(c)), sources(std::move(s)), clock(cl), out(o), report(std::move(r)),
+        stop_requested(std::move(stop)), stats(st) {}
+
+  bool stopping() const { return stop_requested && stop_requested(); }
+
+  void error(const std::string& message) {
+    if (report) report(Severity::kError, message);
+  }
 
   void write(std::string_view text, bool flush_now) {
     if (!out.write_lines(text, flush_now).ok()) output_failed = true;
@@ -97,16 +145,16 @@ struct Fetcher::Impl {
     if (pool) pool->close_and_join();
   }
 
-  std::optional<TimePoint> cutoff() const {
-    switch (config.skip_before.mode) {
-    case SkipBefore::Mode::kToday:
-      return start_of_utc_day(clock.now());
-    case SkipBefore::Mode::kDate:
-      return config.skip_before.date;
-    case SkipBefore::Mode::kNone:
-      break;
+  // Objects last modified before this are left out: --skip-before for all,
+  // and for announced objects also --skip-older-than before the message's
+  // sent time, whichever is later.
+  std::optional<TimePoint> cutoff(const MessageState& m) const {
+    std::optional<TimePoint> cut = config.skip.before;
+    if (m.framed && config.skip.older_than && m.sent_at) {
+      TimePoint by_age = *m.sent_at - *config.skip.older_than;
+      if (!cut || by_age > *cut) cut = by_age;
     }
-    return std::nullopt;
+    return cut;
   }
 
   // The begin line goes out when work on the message starts, not when it is
@@ -119,23 +167,44 @@ struct Fetcher::Impl {
     write(to_line(BeginLine{m.ref}) + "\n", false);
   }
 
+  void note_skipped(const S3ObjectRef& object, std::optional<TimePoint> last_modified,
+                    TimePoint cut) {
+    std::lock_guard<std::mutex> lock(skipped.mutex);
+    if (skipped.count++ > 0) return;
+    skipped.first = "s3://" + object.bucket + "/" + object.key + " (last modified " +
+                    (last_modified ? format_iso8601(*last_modified) : std::string("unknown")) +
+                    ", cutoff " + format_iso8601(cut) + ")";
+  }
+
   void fetch(ObjectSource& source, Job& job) {
     begin_message(*job.message);
     const S3ObjectRef& object = job.object;
+    const std::string where = "s3://" + object.bucket + "/" + object.key;
     std::string buffer;
     std::string prefix;
     uint64_t records = 0;
-    std::optional<TimePoint> last_modified;
+    aws::S3ObjectInfo info;
     Status line_status;
+    std::string record_error;
 
     LineSplitter splitter(
         [&](std::string_view line) {
           if (prefix.empty()) {
             std::string time = object.event_time;
-            if (time.empty() && last_modified) time = format_iso8601(*last_modified);
-            prefix = source_record_prefix(object.bucket, object.key, time);
+            if (time.empty() && info.last_modified) time = format_iso8601(*info.last_modified);
+            prefix = source_record_prefix(object.bucket, object.key, time, info.etag);
           }
-          append_source_record(buffer, prefix, ++records, line);
+          const size_t mark = buffer.size();
+          size_t length = append_source_record(buffer, prefix, ++records, line);
+          if (length > config.max_record_bytes) {
+            // The next tool could not take it; failing the object here keeps
+            // the message on the queue without stopping anyone's run.
+            buffer.resize(mark);
+            record_error = "line " + std::to_string(records) + " becomes a record of " +
+                           std::to_string(length) + " bytes, more than the stream limit of " +
+                           std::to_string(config.max_record_bytes) + " (c42-stream(7))";
+            return false;
+          }
           if (buffer.size() >= kFlushBytes) {
             write(buffer, false);
             buffer.clear();
@@ -149,49 +218,62 @@ struct Fetcher::Impl {
     });
     Status decode_status;
     aws::S3GetOptions options;
-    if (job.message->framed || config.skip_references) options.modified_since = cutoff();
-    options.on_start = [&](std::optional<TimePoint> t) { last_modified = t; };
-    auto result =
-        source.get(object.bucket, object.key, options, [&](const char* data, size_t size) {
-          decode_status = decompressor.feed(data, size);
-          return decode_status.ok() && !output_failed;
-        });
+    const std::optional<TimePoint> cut = cutoff(*job.message);
+    options.modified_since = cut;
+    options.on_start = [&](const aws::S3ObjectInfo& started) { info = started; };
+    Result<aws::S3GetResult> result = make_error("interrupted before the object was fetched");
+    if (!stopping()) {
+      result = source.get(object.bucket, object.key, options, [&](const char* data, size_t size) {
+        decode_status = decompressor.feed(data, size);
+        return decode_status.ok() && !output_failed && !stopping();
+      });
+    }
     std::string error;
-    bool skipped = false;
-    if (!line_status.ok()) {
+    bool skipped_object = false;
+    if (!record_error.empty()) {
+      error = record_error;
+    } else if (stopping()) {
+      error = "interrupted";
+    } else if (!line_status.ok()) {
       error = line_status.error().message;
     } else if (!decode_status.ok()) {
       error = decode_status.error().message;
     } else if (!result.ok()) {
       error = result.error().message;
     } else if (result->skipped) {
-      skipped = true;
+      skipped_object = true;
     } else {
       decode_status = decompressor.finish();
       if (decode_status.ok()) decode_status = line_status.ok() ? splitter.finish() : line_status;
-      if (!decode_status.ok()) error = decode_status.error().message;
+      if (!record_error.empty()) {
+        error = record_error;
+      } else if (!decode_status.ok()) {
+        error = decode_status.error().message;
+      }
     }
+    // A failed object's records stay out of the stream only as far as they
+    // were not yet written; its message fails either way.
     if (!buffer.empty()) write(buffer, false);
-    const std::string where = "s3://" + object.bucket + "/" + object.key;
     if (!error.empty() && error.find(where) == std::string::npos) error = where + ": " + error;
     stats.records += records;
-    if (skipped) {
+    if (skipped_object) {
       ++stats.objects_skipped;
+      note_skipped(object, result->last_modified, *cut);
     } else if (error.empty()) {
       ++stats.objects_fetched;
     } else {
       ++stats.objects_failed;
-      if (warn) warn(error);
+      if (!stopping()) this->error(error);
     }
-    finish_object(job, skipped, error, records);
+    finish_object(job, skipped_object, error, records);
   }
 
-  void finish_object(Job& job, bool skipped, const std::string& error, uint64_t records) {
+  void finish_object(Job& job, bool skipped_object, const std::string& error, uint64_t records) {
     MessageState& m = *job.message;
     {
       std::lock_guard<std::mutex> lock(m.mutex);
       m.end.records += records;
-      if (skipped) {
+      if (skipped_object) {
         ++m.end.skipped;
       } else if (error.empty()) {
         ++m.end.fetched;
@@ -218,13 +300,17 @@ struct Fetcher::Impl {
     auto state = std::make_shared<MessageState>();
     state->framed = true;
     state->ref = message.ref;
+    if (!message.sent_at.empty()) {
+      auto sent = parse_iso8601(message.sent_at);
+      if (sent.ok()) state->sent_at = *sent;
+    }
     auto announcement = parse_s3_announcement(message.body);
     if (!announcement.ok()) {
       // Unreadable bodies stay on the queue (and reach a dead-letter queue
       // through the redrive policy) rather than being deleted unread.
       state->unreadable = true;
       state->end.error = announcement.error().message;
-      if (warn) warn("message " + message.ref.message_id + ": " + announcement.error().message);
+      error("message " + message.ref.message_id + ": " + announcement.error().message);
       finish_message_unqueued(*state);
       return;
     }
@@ -246,6 +332,9 @@ struct Fetcher::Impl {
   // One input line: an s3:// reference, a message, or a line to pass on.
   Status handle_line(std::string_view line) {
     if (line.rfind("s3://", 0) == 0) {
+      // A reference list written on Windows ends its lines in CRLF; the CR
+      // ends the line, it is not part of the key.
+      if (line.back() == '\r') line.remove_suffix(1);
       auto ref = parse_s3_reference(std::string(line));
       if (!ref.ok()) return ref.error();
       start_reference(*ref);
@@ -271,12 +360,22 @@ struct Fetcher::Impl {
     state->remaining = 1;
     enqueue(Job{state, object});
   }
+
+  void report_skipped() {
+    std::lock_guard<std::mutex> lock(skipped.mutex);
+    if (skipped.count == 0 || !report) return;
+    report(Severity::kWarning,
+           "skipped " + std::to_string(skipped.count) + " object" +
+               (skipped.count == 1 ? "" : "s") +
+               " last modified before the cutoff of --skip-before/--skip-older-than; first: " +
+               skipped.first);
+  }
 };
 
 Fetcher::Fetcher(FetchConfig config, ObjectSourceFactory sources, const Clock& clock,
-                 LineWriter& out, Warn warn)
+                 LineWriter& out, Report report, std::function<bool()> stop_requested)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(sources), clock, out,
-                                   std::move(warn), stats_)) {}
+                                   std::move(report), std::move(stop_requested), stats_)) {}
 
 Fetcher::~Fetcher() {
   impl_->stop();
@@ -285,37 +384,51 @@ Fetcher::~Fetcher() {
 FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& references) {
   Impl& impl = *impl_;
   impl.start();
-  bool bad_input = false;
+  bool bad_input = false, skipped_lines = false;
   for (const std::string& text : references) {
     auto ref = parse_s3_reference(text);
     if (!ref.ok()) {
-      if (impl.warn) impl.warn(ref.error().message);
+      impl.error(ref.error().message);
       bad_input = true;
       break;
     }
     impl.start_reference(*ref);
   }
+  if (in != nullptr) in->set_interrupted(impl.stop_requested);
   std::string_view line;
-  while (!bad_input && in != nullptr && !impl.output_failed) {
-    auto more = in->next(&line);
-    if (!more.ok()) {
-      if (impl.warn) impl.warn(more.error().message);
-      bad_input = true;
+  while (!bad_input && in != nullptr && !impl.output_failed && !impl.stopping()) {
+    auto got = in->read(&line);
+    if (!got.ok()) {
+      if (!impl.stopping()) {
+        impl.error(got.error().message);
+        bad_input = true;
+      }
       break;
     }
-    if (!*more) break;
+    if (*got == LineRead::kEnd) break;
+    if (*got == LineRead::kOverlong) {
+      // No message line is this long (SQS bodies are at most 1 MiB), so no
+      // message is lost by passing over it.
+      impl.error("input line " + std::to_string(in->line_number()) +
+                 " is longer than the stream's limit of " + std::to_string(in->max_line_bytes()) +
+                 " bytes; skipped");
+      skipped_lines = true;
+      continue;
+    }
     Status handled = impl.handle_line(line);
     if (!handled.ok()) {
-      if (impl.warn)
-        impl.warn("line " + std::to_string(in->line_number()) + ": " + handled.error().message);
+      impl.error("input line " + std::to_string(in->line_number()) + ": " +
+                 handled.error().message);
       bad_input = true;
     }
   }
   impl.stop();
+  impl.report_skipped();
   if (!impl.out.flush().ok()) impl.output_failed = true;
   if (impl.output_failed) return FetchOutcome::kOutputFailed;
+  if (impl.stopping()) return FetchOutcome::kInterrupted;
   if (bad_input) return FetchOutcome::kBadInput;
-  bool failures = stats_.objects_failed > 0 || stats_.messages_failed > 0;
+  bool failures = stats_.objects_failed > 0 || stats_.messages_failed > 0 || skipped_lines;
   return failures ? FetchOutcome::kPartial : FetchOutcome::kOk;
 }
 

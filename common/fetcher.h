@@ -5,10 +5,13 @@
 
 #include "common/aws/s3_client.h"
 #include "common/clock.h"
+#include "common/diagnostics.h"
 #include "common/line_io.h"
 #include "common/s3_event.h"
+#include "common/stream.h"
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,22 +30,36 @@ public:
 };
 using ObjectSourceFactory = std::function<std::unique_ptr<ObjectSource>()>;
 
-struct SkipBefore {
-  enum class Mode { kToday, kDate, kNone };
-  Mode mode = Mode::kToday;
-  TimePoint date; // kDate only
+// Which announced objects are left out as too old. By default none: every
+// object that is announced is shipped. An age rule is measured against
+// when the message was sent (SQS SentTimestamp), never against the clock of
+// the run, so a retry after midnight or a late run never drops what was
+// announced fresh.
+struct SkipRules {
+  // Objects last modified before this time (--skip-before).
+  std::optional<TimePoint> before;
+  // Objects last modified more than this long before their message was
+  // sent (--skip-older-than); messages without a sent time skip nothing.
+  std::optional<std::chrono::seconds> older_than;
 };
-// "today", "none", or an ISO 8601 date/time.
-Result<SkipBefore> parse_skip_before(const std::string& text);
+// "none" or an ISO 8601 date/time.
+Result<std::optional<TimePoint>> parse_skip_before(const std::string& text);
+// A duration: whole seconds, or a number with s, m, h or d ("90m", "2d").
+Result<std::chrono::seconds> parse_duration(const std::string& text);
+
+// The longest raw line read from an object by default. Its worst-case
+// record (every byte a control character, escaped as \u00XX) still fits
+// the stream limit, so every tool downstream takes it.
+inline constexpr size_t kDefaultMaxLineBytes = 8u << 20;
 
 struct FetchConfig {
   int parallel = 5;
-  SkipBefore skip_before;
+  SkipRules skip;
   bool lenient = false; // a failed object does not fail its message
-  // Apply skip_before to s3:// references too. Off by default: naming an
-  // object is asking for it, whatever its age.
-  bool skip_references = false;
-  size_t max_line_bytes = 16u << 20;
+  size_t max_line_bytes = kDefaultMaxLineBytes;
+  // The longest record line written; a line whose record would be longer
+  // fails its object (and so its message) instead of stopping a later tool.
+  size_t max_record_bytes = kMaxStreamLineBytes;
 };
 
 struct FetchStats {
@@ -54,13 +71,15 @@ struct FetchStats {
   std::atomic<uint64_t> records{0};
 };
 
-enum class FetchOutcome { kOk, kPartial, kBadInput, kOutputFailed };
+enum class FetchOutcome { kOk, kPartial, kBadInput, kOutputFailed, kInterrupted };
 
 class Fetcher {
 public:
-  using Warn = std::function<void(const std::string&)>;
+  // stop_requested (may be empty) is polled while objects stream: once true,
+  // no new object starts, transfers in progress are abandoned, and every
+  // message begun gets an end line with ok false.
   Fetcher(FetchConfig config, ObjectSourceFactory sources, const Clock& clock, LineWriter& out,
-          Warn warn);
+          Report report, std::function<bool()> stop_requested = {});
   ~Fetcher();
 
   // Reads stream lines from `in` (may be null) after fetching `references`

@@ -3,14 +3,19 @@
 #include "common/stream.h"
 
 #include <algorithm>
+#include <set>
 
 namespace c42 {
 
 PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock& clock,
                      LineWriter& out, const std::function<bool()>& stop_requested, PollStats* stats,
                      std::string* error) {
+  // With --until-empty, a receive that brings only messages this run has
+  // already passed on means the rest are in flight: a queue whose messages
+  // come straight back (visibility timeout 0) is never empty.
+  std::set<std::string> seen;
   for (;;) {
-    if (stop_requested && stop_requested()) return PollOutcome::kOk;
+    if (stop_requested && stop_requested()) return PollOutcome::kInterrupted;
     int wait = config.wait_seconds;
     if (config.deadline) {
       auto left =
@@ -27,11 +32,14 @@ PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock&
     }
     auto messages = sqs.receive(config.queue_url, want, wait, config.visibility_timeout);
     if (!messages.ok()) {
+      if (stop_requested && stop_requested()) return PollOutcome::kInterrupted;
       *error = messages.error().message;
       return PollOutcome::kServiceError;
     }
     ++stats->receives;
+    bool fresh = false;
     for (const aws::SqsMessage& m : *messages) {
+      if (config.until_empty) fresh = seen.insert(m.message_id).second || fresh;
       MessageLine line;
       line.ref = MessageRef{config.queue_url, m.message_id, m.receipt_handle};
       line.receive_count = m.receive_count;
@@ -48,7 +56,7 @@ PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock&
       *error = "cannot write output";
       return PollOutcome::kOutputFailed;
     }
-    if (messages->empty() && config.until_empty) return PollOutcome::kOk;
+    if (config.until_empty && !fresh) return PollOutcome::kOk;
   }
 }
 

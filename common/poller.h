@@ -18,6 +18,7 @@ struct PollConfig {
   int max_messages = 10;
   int wait_seconds = 5;
   std::optional<int> visibility_timeout;
+  // Stop after a receive that brings no message not already passed on.
   bool until_empty = false;
   std::optional<TimePoint> deadline; // no receive starts after this
   uint64_t max_messages_total = 0;   // 0: no limit
@@ -28,7 +29,7 @@ struct PollStats {
   uint64_t messages = 0;
 };
 
-enum class PollOutcome { kOk, kServiceError, kOutputFailed };
+enum class PollOutcome { kOk, kServiceError, kOutputFailed, kInterrupted };
 
 PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock& clock,
                      LineWriter& out, const std::function<bool()>& stop_requested, PollStats* stats,

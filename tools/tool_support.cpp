@@ -1,10 +1,21 @@
 #include "tools/tool_support.h"
 
+#include "common/time_format.h"
+
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <new>
 #include <sstream>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <system_error>
 
 namespace c42::tool {
 
@@ -23,11 +34,43 @@ void print(const char* kind, const std::string& message) {
   std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
 }
+
+// A stage c42-ship started must not outlive it: with `kill -9` of the
+// driver nobody would stop the stage or read what it writes. The kernel
+// sends SIGKILL when the parent dies; a parent that died before the request
+// took effect is caught by comparing the parent's PID.
+void die_with_driver() {
+  const char* text = std::getenv("C42_DRIVER_PID");
+  if (text == nullptr || *text == '\0') return;
+  char* end = nullptr;
+  errno = 0;
+  long driver = std::strtol(text, &end, 10);
+  if (errno != 0 || *end != '\0' || driver <= 1) return;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != static_cast<pid_t>(driver)) {
+    print("error: ", "the c42-ship run that started this stage has ended");
+    std::_Exit(kExitInterrupted);
+  }
+}
+
+bool all_digits(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
 } // namespace
 
 void init(const char* name) {
   g_name = name;
   std::signal(SIGPIPE, SIG_IGN);
+  die_with_driver();
 }
 
 const std::string& name() {
@@ -44,9 +87,34 @@ void info(const std::string& message) {
   print("", message);
 }
 
+Report stderr_report() {
+  return [](Severity severity, const std::string& message) {
+    severity == Severity::kError ? error(message) : warning(message);
+  };
+}
+
+int guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    error("out of memory");
+  } catch (const std::system_error& e) {
+    // Most often a thread that could not be started (too large --parallel
+    // for the process limits).
+    error(std::string("system error: ") + e.what());
+  } catch (const std::exception& e) {
+    error(std::string("internal error: ") + e.what());
+  } catch (...) {
+    error("internal error");
+  }
+  return kExitInternal;
+}
+
 int parse(CLI::App& app, int argc, char** argv) {
   app.name(g_name); // the usage line names the tool, not the path it ran from
   app.set_version_flag("--version", std::string(C42_VERSION));
+  for (CLI::Option* option : app.get_options())
+    option->disable_flag_override();
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -56,21 +124,104 @@ int parse(CLI::App& app, int argc, char** argv) {
     std::cout << g_name << " " << C42_VERSION << "\n";
     return std::cout.flush() ? kExitOk : kExitOutput;
   } catch (const CLI::ParseError& e) {
-    print("error: ", std::string(e.what()) + " (try '" + g_name + " --help')");
-    return kExitUsage;
+    return usage_error(e.what());
   }
   return -1;
 }
 
+int usage_error(const std::string& message) {
+  print("error: ", message + " (try '" + g_name + " --help')");
+  return kExitUsage;
+}
+
+CLI::Validator whole_number(uint64_t min, uint64_t max) {
+  const std::string range = std::to_string(min) + " to " + std::to_string(max);
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        // Digits only: no sign, no exponent, no hex. 20 digits hold any
+        // uint64_t; longer is out of range whatever it says.
+        if (!all_digits(text)) return "takes a whole number from " + range + ", not '" + text + "'";
+        errno = 0;
+        unsigned long long value = text.size() > 20 ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+        if (text.size() > 20 || errno == ERANGE || value < min || value > max)
+          return "takes a whole number from " + range + ", not " + text;
+        return std::string();
+      },
+      "INT in " + range);
+}
+
+CLI::Validator seconds(double min, double max) {
+  const std::string range = number_text(min) + " to " + number_text(max);
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        // Plain decimal notation: "nan", "inf" and "1e10" are refused.
+        size_t dot = text.find('.');
+        std::string whole = text.substr(0, dot);
+        std::string fraction = dot == std::string::npos ? "0" : text.substr(dot + 1);
+        if (!all_digits(whole) || !all_digits(fraction) || whole.size() > 15)
+          return "takes seconds from " + range + ", not '" + text + "'";
+        double value = std::strtod(text.c_str(), nullptr);
+        if (!std::isfinite(value) || value < min || value > max)
+          return "takes seconds from " + range + ", not " + text;
+        return std::string();
+      },
+      "SECONDS in " + range);
+}
+
+void add_network_options(CLI::App& app, NetworkOptions& options) {
+  app.add_option("--connect-timeout", options.connect_timeout,
+                 "Seconds a connection may take to be established, per attempt.")
+      ->check(seconds(0.1, 600))
+      ->capture_default_str();
+  app.add_option("--stall-timeout", options.stall_timeout,
+                 "Seconds an attempt may go without moving a byte (waiting for a reply "
+                 "included) before it fails and is retried.")
+      ->check(seconds(1, 3600))
+      ->capture_default_str();
+  app.add_option("--deadline", options.deadline,
+                 "Do no network work after this time (ISO 8601, or seconds since the epoch): no "
+                 "request or retry starts after it and a request in progress is cut off at it; "
+                 "the work not done fails and its messages stay on the queue.")
+      ->type_name("TIME");
+}
+
+Result<Timeouts> timeouts_of(const NetworkOptions& options) {
+  Timeouts timeouts;
+  timeouts.connect_ms = std::lround(options.connect_timeout * 1000);
+  timeouts.stall_ms = std::lround(options.stall_timeout * 1000);
+  return timeouts;
+}
+
+Result<std::optional<TimePoint>> deadline_of(const NetworkOptions& options) {
+  if (options.deadline.empty()) return std::optional<TimePoint>();
+  auto deadline = parse_deadline(options.deadline);
+  if (!deadline.ok()) return make_error("--deadline: " + deadline.error().message);
+  return std::optional<TimePoint>(*deadline);
+}
+
+void add_check_config(CLI::App& app, bool& check) {
+  app.add_flag("--check-config", check,
+               "Check the options, settings and secrets, then exit without reading input or "
+               "contacting any service: status 0 when they are usable.");
+}
+
 std::string read_secret_file(const std::string& path, std::string* error) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    *error = "cannot read " + path + ": " + std::strerror(errno);
+    return "";
+  }
+  if (S_ISDIR(info.st_mode)) {
+    *error = path + " is a directory, not a file";
+    return "";
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string secret;
+  if (in) secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) {
     *error = "cannot read " + path;
     return "";
   }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string secret = buffer.str();
   while (!secret.empty() &&
          (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' '))
     secret.pop_back();
@@ -82,6 +233,7 @@ void handle_termination() {
   struct sigaction action {};
   action.sa_handler = on_terminate;
   sigemptyset(&action.sa_mask);
+  action.sa_flags = 0; // no SA_RESTART: a blocking read returns EINTR
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 }

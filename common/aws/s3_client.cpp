@@ -21,7 +21,12 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
     HttpRequest request;
     request.method = "GET";
     request.url = s3_object_url(addressing_, bucket, key);
-    request.timeout_ms = 0; // large objects: bounded by the stall timeout instead
+    // Large objects: bounded by the stall limit and the run's deadline, not
+    // by a total time.
+    request.timeout_ms = 0;
+    request.connect_timeout_ms = ctx_.timeouts.connect_ms;
+    request.stall_timeout_ms = ctx_.timeouts.stall_ms;
+    request.cancelled = ctx_.cancelled;
     if (options.modified_since && result.bytes == 0) {
       // If-Modified-Since has one-second resolution and means "strictly
       // after"; ask from one second earlier so an object written exactly at
@@ -46,7 +51,8 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
         too_old = true;
         return false;
       }
-      if (result.bytes == 0 && options.on_start) options.on_start(result.last_modified);
+      if (result.bytes == 0 && options.on_start)
+        options.on_start(S3ObjectInfo{result.last_modified, etag});
       return true;
     };
     sink.on_data = [&](const char* data, size_t size) {
@@ -85,7 +91,11 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       return make_error("cannot get " + where + ": " + failure + " (after " +
                         std::to_string(attempt) + " attempts)");
     if (result.bytes > before) ++result.resumes;
-    ctx_.sleeper(backoff.delay(attempt));
+    Millis delay = backoff.delay(attempt);
+    if (!retry_fits(ctx_.retry, ctx_.clock->now(), delay))
+      return make_error("cannot get " + where + ": " + failure +
+                        "; no time left for another attempt before the run's deadline");
+    ctx_.sleeper(delay);
   }
 }
 

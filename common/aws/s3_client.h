@@ -11,13 +11,18 @@
 
 namespace c42::aws {
 
+// What the response to a GET says about the object, before its body.
+struct S3ObjectInfo {
+  std::optional<TimePoint> last_modified;
+  std::string etag; // as sent, quotes included; empty when the server sent none
+};
+
 struct S3GetOptions {
   // Objects last modified before this are not transferred (reported as
   // skipped). Sent as If-Modified-Since and checked again on the reply.
   std::optional<TimePoint> modified_since;
-  // Called once the object is known to be transferred, before any data,
-  // with its Last-Modified time.
-  std::function<void(std::optional<TimePoint> last_modified)> on_start;
+  // Called once the object is known to be transferred, before any data.
+  std::function<void(const S3ObjectInfo& info)> on_start;
 };
 
 struct S3GetResult {

@@ -15,9 +15,9 @@ namespace c42::la {
 
 DataCollectorSender::DataCollectorSender(std::unique_ptr<HttpClient> http,
                                          DataCollectorTarget target, const Clock& clock,
-                                         RetryPolicy retry, Sleeper sleeper)
+                                         RetryPolicy retry, Sleeper sleeper, Timeouts timeouts)
     : http_(std::move(http)), target_(std::move(target)), clock_(clock), backoff_(retry),
-      sleeper_(std::move(sleeper)) {}
+      sleeper_(std::move(sleeper)), timeouts_(timeouts) {}
 
 namespace {
 
@@ -40,15 +40,26 @@ std::string short_body(const std::string& body) {
 SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/) {
   SendResult result;
   bool answered = false; // some attempt got an HTTP response
-  const int max_attempts = backoff_.policy().max_attempts;
-  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    result.attempts = attempt;
+  const RetryPolicy& policy = backoff_.policy();
+  for (int attempt = 1;; ++attempt) {
     auto request = build_data_collector_request(target_, body, clock_.now());
     if (!request.ok()) {
       result.fatal = true;
       result.error = request.error().message;
       return result;
     }
+    // An upload's duration grows with its size on a slow link, so it is
+    // bounded by the stall limit and the run's deadline, not a fixed total.
+    request->timeout_ms = 0;
+    request->connect_timeout_ms = timeouts_.connect_ms;
+    request->stall_timeout_ms = timeouts_.stall_ms;
+    Status in_time = fit_to_deadline(*request, policy, clock_.now());
+    if (!in_time.ok()) {
+      if (attempt == 1) result.error = in_time.error().message;
+      result.out_of_time = true;
+      break;
+    }
+    result.attempts = attempt;
     auto response = http_->send(*request);
     std::optional<Millis> retry_after;
     if (response.ok()) {
@@ -69,12 +80,19 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
     } else {
       result.error = response.error().message;
     }
-    if (attempt < max_attempts) sleeper_(backoff_.delay(attempt, retry_after));
+    if (attempt >= policy.max_attempts) break;
+    Millis delay = backoff_.delay(attempt, retry_after);
+    if (!retry_fits(policy, clock_.now(), delay)) {
+      result.error += "; no time left for another attempt before the run's deadline";
+      result.out_of_time = true;
+      break;
+    }
+    sleeper_(delay);
   }
-  result.error += " (after " + std::to_string(result.attempts) + " attempts)";
+  if (result.attempts > 0) result.error += " (" + after_attempts(result.attempts) + ")";
   // No answer at all after every retry: the service is unreachable, and
   // every later chunk would fare the same.
-  result.fatal = !answered;
+  result.fatal = !answered && !result.out_of_time;
   return result;
 }
 
@@ -106,22 +124,23 @@ struct OutputItem {
   std::shared_ptr<Span> end_of; // the end line of this span, once resolved
 };
 
-std::string span_key(const MessageRef& ref) {
-  return ref.queue_url + "\n" + ref.receipt_handle;
-}
-
 } // namespace
 
 struct Poster::Impl {
   PostConfig config;
   ChunkSenderFactory senders;
   LineWriter& out;
-  Warn warn;
+  Report report;
+  RepeatedReport repeated; // per-record and per-chunk problems
   PostStats& stats;
 
   std::mutex mutex; // guards spans' resolution state and the output queue
   std::deque<OutputItem> output;
   std::atomic<bool> fatal{false};
+  // The run's deadline passed: later chunks are failed unsent, but input is
+  // still read so every message gets its (failed) end line.
+  std::atomic<bool> out_of_time{false};
+  uint64_t unattributed = 0; // bad records while no span was open
   std::atomic<bool> output_failed{false};
   std::unique_ptr<WorkerPool<Chunk>> pool;
 
@@ -130,8 +149,9 @@ struct Poster::Impl {
   Chunk current;
   uint64_t next_chunk_id = 1;
 
-  Impl(PostConfig c, ChunkSenderFactory s, LineWriter& o, Warn w, PostStats& st)
-      : config(c), senders(std::move(s)), out(o), warn(std::move(w)), stats(st) {
+  Impl(PostConfig c, ChunkSenderFactory s, LineWriter& o, Report r, PostStats& st)
+      : config(c), senders(std::move(s)), out(o), report(std::move(r)), repeated(report),
+        stats(st) {
     current.id = next_chunk_id++;
   }
 
@@ -152,10 +172,16 @@ struct Poster::Impl {
     SendResult result;
     if (fatal) {
       result.error = "not sent after an earlier fatal error";
+    } else if (out_of_time) {
+      result.error = "not sent: the run's deadline has passed";
     } else {
       result = sender.send(chunk.body, chunk.records);
     }
-    if (result.fatal && !fatal.exchange(true) && warn) warn(result.error);
+    if (result.fatal && !fatal.exchange(true) && report) report(Severity::kError, result.error);
+    if (result.out_of_time && !out_of_time.exchange(true) && report)
+      report(Severity::kError, "the run's deadline passed; records not yet accepted stay with "
+                               "their messages on the queue: " +
+                                   result.error);
     std::lock_guard<std::mutex> lock(mutex);
     resolve(chunk, result);
     drain();
@@ -169,8 +195,9 @@ struct Poster::Impl {
     } else {
       ++stats.chunks_failed;
       stats.records_failed += chunk.records;
-      if (!result.fatal && !fatal && warn)
-        warn("chunk of " + std::to_string(chunk.records) + " records failed: " + result.error);
+      if (!result.fatal && !fatal && !result.out_of_time && !out_of_time)
+        repeated(Severity::kError, "chunks failed",
+                 "chunk of " + std::to_string(chunk.records) + " records failed: " + result.error);
     }
     for (auto& [span, count] : chunk.spans) {
       --span->pending;
@@ -196,7 +223,7 @@ struct Poster::Impl {
         end["delivered"] = Json::UInt64(span.delivered);
         if (span.failed && span.end.error.empty()) end["error"] = span.error;
         ++(ok ? stats.messages_ok : stats.messages_failed);
-        item.line = to_json_line(end);
+        item.line = to_control_line(end);
         item.end_of.reset();
       }
       // Control lines go out at once: the next stage acts on them.
@@ -219,12 +246,18 @@ struct Poster::Impl {
     current.id = next_chunk_id++;
   }
 
-  void fail_open_spans(const std::string& error) {
+  // A record that cannot be posted fails every open span, since any of
+  // them may own it; with none open, only the exit status can tell.
+  void reject_record(uint64_t line_number, const std::string& why) {
+    ++stats.records_failed;
+    const std::string what = "input line " + std::to_string(line_number) + ": " + why;
+    repeated(Severity::kError, "records not posted", what);
     std::lock_guard<std::mutex> lock(mutex);
+    if (open_spans.empty()) ++unattributed;
     for (auto& [key, span] : open_spans) {
       if (!span->failed) {
         span->failed = true;
-        span->error = error;
+        span->error = what;
       }
     }
   }
@@ -233,20 +266,18 @@ struct Poster::Impl {
     ++stats.records_read;
     // jsoncpp alone lets through raw control characters and invalid UTF-8,
     // which the service rejects, failing the whole chunk.
-    auto parsed = is_clean_json_text(line)
-                      ? parse_json_object(line)
-                      : Result<Json::Value>(make_error("raw control character or invalid UTF-8"));
+    if (!is_clean_json_text(line))
+      return reject_record(line_number, "record is not valid JSON text (raw control character "
+                                        "or invalid UTF-8)");
+    auto parsed = parse_json_object(line);
+    if (!parsed.ok())
+      return reject_record(line_number,
+                           "record is not a JSON object (" + parsed.error().message + ")");
     // 2 bytes of brackets; a record alone must fit a chunk.
-    bool too_big = line.size() + 2 > config.chunk_bytes;
-    if (!parsed.ok() || too_big) {
-      std::string why = "input line " + std::to_string(line_number) + ": " +
-                        (too_big ? "record larger than the chunk byte limit"
-                                 : "record is not a JSON object (" + parsed.error().message + ")");
-      if (warn) warn(why);
-      ++stats.records_failed;
-      fail_open_spans(why);
-      return;
-    }
+    if (line.size() + 2 > config.chunk_bytes)
+      return reject_record(line_number, "record of " + std::to_string(line.size()) +
+                                            " bytes is larger than the chunk limit of " +
+                                            std::to_string(config.chunk_bytes) + " bytes");
     if (current.records > 0 && current.body.size() + 1 + line.size() + 1 > config.chunk_bytes)
       submit_current();
     current.body.push_back(current.records == 0 ? '[' : ',');
@@ -310,11 +341,15 @@ struct Poster::Impl {
   }
 };
 
-Poster::Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Warn warn)
-    : impl_(std::make_unique<Impl>(config, std::move(senders), out, std::move(warn), stats_)) {}
+Poster::Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Report report)
+    : impl_(std::make_unique<Impl>(config, std::move(senders), out, std::move(report), stats_)) {}
 
 Poster::~Poster() {
   impl_->stop();
+}
+
+uint64_t Poster::unattributed() const {
+  return impl_->unattributed;
 }
 
 PostOutcome Poster::run(LineReader& in) {
@@ -323,18 +358,25 @@ PostOutcome Poster::run(LineReader& in) {
   bool bad_input = false;
   std::string_view line;
   while (!impl.fatal && !impl.output_failed) {
-    auto more = in.next(&line);
-    if (!more.ok()) {
-      if (impl.warn) impl.warn(more.error().message);
+    auto got = in.read(&line);
+    if (!got.ok()) {
+      if (impl.report) impl.report(Severity::kError, got.error().message);
       bad_input = true;
       break;
     }
-    if (!*more) break;
+    if (*got == LineRead::kEnd) break;
+    if (*got == LineRead::kOverlong) {
+      ++stats_.records_read;
+      impl.reject_record(in.line_number(), "longer than the stream's limit of " +
+                                               std::to_string(in.max_line_bytes()) + " bytes");
+      continue;
+    }
     if (is_control_line(line)) {
       Status s = impl.handle_control(line);
       if (!s.ok()) {
-        if (impl.warn)
-          impl.warn("input line " + std::to_string(in.line_number()) + ": " + s.error().message);
+        if (impl.report)
+          impl.report(Severity::kError,
+                      "input line " + std::to_string(in.line_number()) + ": " + s.error().message);
         bad_input = true;
         break;
       }
@@ -344,6 +386,7 @@ PostOutcome Poster::run(LineReader& in) {
   }
   if (!bad_input && !impl.fatal) impl.submit_current();
   impl.stop();
+  impl.repeated.summarise();
   {
     std::lock_guard<std::mutex> lock(impl.mutex);
     impl.drain();
@@ -357,7 +400,7 @@ PostOutcome Poster::run(LineReader& in) {
   summary["records_failed"] = Json::UInt64(stats_.records_failed);
   summary["chunks_posted"] = Json::UInt64(stats_.chunks_posted);
   summary["chunks_failed"] = Json::UInt64(stats_.chunks_failed);
-  if (!impl.output_failed && !impl.out.write_line(to_json_line(summary)).ok())
+  if (!impl.output_failed && !impl.out.write_line(to_control_line(summary)).ok())
     impl.output_failed = true;
   if (!impl.out.flush().ok()) impl.output_failed = true;
   if (impl.output_failed) return PostOutcome::kOutputFailed;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/clock.h"
+#include "common/diagnostics.h"
 #include "common/http.h"
 #include "common/la/shared_key.h"
 #include "common/line_io.h"
@@ -22,6 +23,9 @@ struct SendResult {
   // The failure cannot be cured by other data (bad key, unknown workspace,
   // invalid Log-Type): posting more is pointless.
   bool fatal = false;
+  // The run's deadline came before the chunk was accepted; later chunks
+  // would fare the same, but the service is not at fault.
+  bool out_of_time = false;
   std::string error;
   int attempts = 0;
 };
@@ -39,7 +43,8 @@ using ChunkSenderFactory = std::function<std::unique_ptr<ChunkSender>()>;
 class DataCollectorSender final : public ChunkSender {
 public:
   DataCollectorSender(std::unique_ptr<HttpClient> http, DataCollectorTarget target,
-                      const Clock& clock, RetryPolicy retry, Sleeper sleeper);
+                      const Clock& clock, RetryPolicy retry, Sleeper sleeper,
+                      Timeouts timeouts = {});
   SendResult send(const std::string& body, size_t records) override;
 
 private:
@@ -48,6 +53,7 @@ private:
   const Clock& clock_;
   Backoff backoff_;
   Sleeper sleeper_;
+  Timeouts timeouts_;
 };
 
 struct PostConfig {
@@ -68,13 +74,19 @@ struct PostStats {
 
 enum class PostOutcome { kOk, kPartial, kBadInput, kFatal, kOutputFailed };
 
+// Reads records and control lines until end of input. A record that cannot
+// be posted (not JSON, larger than a chunk, longer than the stream limit)
+// is reported and fails every message span open at that point; the run
+// goes on. Problems that repeat per record or chunk are reported a few
+// times each, then summarised.
 class Poster {
 public:
-  using Warn = std::function<void(const std::string&)>;
-  Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Warn warn);
+  Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Report report);
   ~Poster();
   PostOutcome run(LineReader& in);
   const PostStats& stats() const { return stats_; }
+  // Records rejected while no message span was open.
+  uint64_t unattributed() const;
 
 private:
   struct Impl;

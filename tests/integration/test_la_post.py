@@ -624,7 +624,7 @@ class BadInputTest(LaPostCase):
         self.assertEqual(run.rc, EXIT_PARTIAL, run.describe())
         ends = ends_by_id(run.controls)
         self.assertIs(ends["A"]["ok"], False)
-        self.assertIn("chunk byte limit", ends["A"]["error"])
+        self.assertIn("larger than the chunk limit", ends["A"]["error"])
         self.assertIs(ends["B"]["ok"], True)
 
 

@@ -124,8 +124,8 @@ Outcome run(const std::string& input, FakeDeleter& deleter, AckConfig config = {
     LineReader reader(in_file.fd());
     LineWriter writer(out_file.fd());
     o.outcome = run_ack(
-        config, deleter, reader, writer, [&](const std::string& w) { o.warnings.push_back(w); },
-        &o.stats);
+        config, deleter, reader, writer,
+        [&](Severity, const std::string& w) { o.warnings.push_back(w); }, &o.stats);
   }
   std::string text = out_file.contents();
   size_t start = 0;

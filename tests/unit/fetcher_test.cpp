@@ -53,6 +53,7 @@ struct FakeObject {
 
   std::string data;
   std::optional<TimePoint> last_modified;
+  std::string etag = "\"0123456789abcdef\"";
   // Fail with fail_message once this many bytes were handed over.
   std::optional<size_t> fail_after;
   std::string fail_message = "connection reset by peer";
@@ -114,7 +115,7 @@ public:
       --store_.active;
       return r;
     };
-    if (options.on_start) options.on_start(object.last_modified);
+    if (options.on_start) options.on_start(aws::S3ObjectInfo{object.last_modified, object.etag});
     aws::S3GetResult result;
     result.last_modified = object.last_modified;
     size_t limit = object.fail_after.value_or(object.data.size());
@@ -136,10 +137,12 @@ MessageRef ref_for(const std::string& id) {
   return MessageRef{"https://sqs.us-east-1.amazonaws.com/1/q", "id-" + id, "rh-" + id};
 }
 
-std::string message_line(const std::string& id, const std::string& body) {
+std::string message_line(const std::string& id, const std::string& body,
+                         const std::string& sent_at = "") {
   MessageLine m;
   m.ref = ref_for(id);
   m.receive_count = 1;
+  m.sent_at = sent_at;
   m.body = body;
   return to_line(m);
 }
@@ -222,7 +225,7 @@ protected:
             return std::make_unique<FakeSource>(store);
           },
           clock, writer,
-          [this](const std::string& w) {
+          [this](Severity, const std::string& w) {
             std::lock_guard<std::mutex> lock(store.mutex);
             warnings.push_back(w);
           });
@@ -408,10 +411,12 @@ TEST_F(FetcherTest, ReferencesAreNotSkippedByDefault) {
   EXPECT_EQ(out.records().size(), 1u);
 }
 
-TEST_F(FetcherTest, ReferencesAreSkippedSilentlyWhenAsked) {
-  config.skip_references = true;
+TEST_F(FetcherTest, ReferencesAreSkippedByAnExplicitDateOnly) {
+  config.skip.before = at("2024-05-02T00:00:00Z");
+  config.skip.older_than = std::chrono::hours(1);
   store.put("b", "old", {"x\n", at("2020-01-01T00:00:00Z")});
   EXPECT_EQ(run("s3://b/old\n"), FetchOutcome::kOk);
+  // A reference has no sent time, so only --skip-before can apply.
   EXPECT_EQ(store.modified_since["b/old"], at("2024-05-02T00:00:00Z"));
   EXPECT_TRUE(out.lines.empty());
   EXPECT_EQ(stats.skipped, 1u);
@@ -477,13 +482,19 @@ TEST_F(FetcherTest, MessageLineLackingAFieldIsBadInput) {
   EXPECT_TRUE(out.lines.empty());
 }
 
-TEST_F(FetcherTest, OverlongInputLineIsBadInputAfterStartedMessagesFinish) {
+TEST_F(FetcherTest, OverlongInputLineIsSkippedAndReadingGoesOn) {
   reader_max = 300;
   store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
   std::string input = message_line("1", code42_body("b", "k")) + "\n" +
-                      message_line("2", code42_body("b", std::string(400, 'k'))) + "\n";
-  EXPECT_EQ(run(input), FetchOutcome::kBadInput);
-  EXPECT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "record b/k", "end id-1"}));
+                      message_line("2", code42_body("b", std::string(400, 'k'))) + "\n" +
+                      message_line("3", code42_body("b", "k")) + "\n";
+  EXPECT_EQ(run(input), FetchOutcome::kPartial);
+  config.parallel = 1;
+  EXPECT_EQ(run(input), FetchOutcome::kPartial);
+  EXPECT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "record b/k", "end id-1",
+                                                   "begin id-3", "record b/k", "end id-3"}));
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("input line 2 is longer than"), std::string::npos) << warnings[0];
 }
 
 TEST_F(FetcherTest, LastInputLineWithoutNewlineIsRead) {
@@ -622,43 +633,79 @@ TEST_F(FetcherTest, TruncatedGzipFailsTheObject) {
   EXPECT_NE(end->error.find("s3://b/k.gz"), std::string::npos) << end->error;
 }
 
-// --- skip-before ---
+// --- skipping old objects ---
 
-TEST_F(FetcherTest, SkipBeforeTodayUsesTheStartOfTheUtcDay) {
-  store.put("b", "yesterday", {"old\n", at("2024-05-01T23:59:59Z")});
-  store.put("b", "midnight", {"new\n", at("2024-05-02T00:00:00Z")});
-  std::string body = s3_event_body({{"b", "yesterday"}, {"b", "midnight"}});
-  auto outcome = run(message_line("1", body) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
-  EXPECT_EQ(store.modified_since["b/yesterday"], at("2024-05-02T00:00:00Z"));
-  EXPECT_EQ(store.modified_since["b/midnight"], at("2024-05-02T00:00:00Z"));
+// The default configuration once lost this: an object written at 23:58 and
+// handled by the 00:00 run was skipped as "before today" and its message
+// deleted. Every announced object is shipped unless an age rule is asked for.
+TEST_F(FetcherTest, DefaultShipsEveryAnnouncedObjectWhateverTheClock) {
+  clock.set(at("2024-05-03T00:00:30Z"));
+  store.put("b", "late", {"late\n", at("2024-05-02T23:58:00Z")});
+  store.put("b", "ancient", {"old\n", at("2019-01-01T00:00:00Z")});
+  std::string body = s3_event_body({{"b", "late"}, {"b", "ancient"}});
+  EXPECT_EQ(run(message_line("1", body, "2024-05-03T00:00:30.000Z") + "\n"), FetchOutcome::kOk);
+  EXPECT_FALSE(store.modified_since["b/late"].has_value());
+  EXPECT_FALSE(store.modified_since["b/ancient"].has_value());
+  EXPECT_EQ(out.records().size(), 2u);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->fetched, 2u);
+  EXPECT_EQ(end->skipped, 0u);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST_F(FetcherTest, SkipOlderThanIsMeasuredFromWhenTheMessageWasSent) {
+  config.skip.older_than = std::chrono::hours(1);
+  // A retry the next afternoon of a message sent just after midnight for an
+  // object written just before it: still fresh relative to the message.
+  clock.set(at("2024-05-03T15:00:00Z"));
+  store.put("b", "fresh", {"fresh\n", at("2024-05-02T23:58:00Z")});
+  store.put("b", "stale", {"stale\n", at("2024-05-02T22:59:00Z")});
+  std::string body = s3_event_body({{"b", "fresh"}, {"b", "stale"}});
+  EXPECT_EQ(run(message_line("1", body, "2024-05-03T00:00:30.000Z") + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/fresh"], at("2024-05-02T23:00:30Z"));
   auto records = out.records();
   ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0]["line"].asString(), "new");
+  EXPECT_EQ(records[0]["line"].asString(), "fresh");
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_TRUE(end->ok);
   EXPECT_EQ(end->fetched, 1u);
   EXPECT_EQ(end->skipped, 1u);
-  EXPECT_EQ(end->failed, 0u);
-  EXPECT_EQ(end->records, 1u);
   EXPECT_EQ(stats.skipped, 1u);
+  // One summary line names the first skipped object and its cutoff.
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("skipped 1 object"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("s3://b/stale"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("2024-05-02T23:00:30Z"), std::string::npos) << warnings[0];
 }
 
-TEST_F(FetcherTest, SkipBeforeTodayFollowsTheClock) {
-  clock.set(at("2024-05-03T00:00:01Z"));
-  store.put("b", "k", {"x\n", at("2024-05-02T23:00:00Z")});
+TEST_F(FetcherTest, SkipOlderThanSkipsNothingWithoutASentTime) {
+  config.skip.older_than = std::chrono::hours(1);
+  store.put("b", "k", {"x\n", at("2019-01-01T00:00:00Z")});
   EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), FetchOutcome::kOk);
-  EXPECT_EQ(store.modified_since["b/k"], at("2024-05-03T00:00:00Z"));
-  auto end = end_from_json(out.lines.back());
-  ASSERT_TRUE(end.ok());
-  EXPECT_EQ(end->skipped, 1u);
+  EXPECT_FALSE(store.modified_since["b/k"].has_value());
+  EXPECT_EQ(out.records().size(), 1u);
+}
+
+TEST_F(FetcherTest, SkipBeforeAndSkipOlderThanTakeTheLaterCutoff) {
+  config.skip.before = at("2024-05-02T12:00:00Z");
+  config.skip.older_than = std::chrono::hours(24);
+  store.put("b", "k", {"x\n", at("2024-05-02T13:00:00Z")});
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k"), "2024-05-02T14:00:00Z") + "\n"),
+            FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/k"], at("2024-05-02T12:00:00Z"));
+  EXPECT_EQ(run(message_line("2", code42_body("b", "k"), "2024-05-04T14:00:00Z") + "\n"),
+            FetchOutcome::kOk);
+  EXPECT_EQ(store.modified_since["b/k"], at("2024-05-03T14:00:00Z"));
+  EXPECT_TRUE(out.records().empty());
 }
 
 TEST_F(FetcherTest, SkipBeforeDateAndNone) {
   auto date = parse_skip_before("2024-04-01");
   ASSERT_TRUE(date.ok());
-  config.skip_before = *date;
+  config.skip.before = *date;
   store.put("b", "march", {"m\n", at("2024-03-31T12:00:00Z")});
   store.put("b", "april", {"a\n", at("2024-04-02T12:00:00Z")});
   std::string body = s3_event_body({{"b", "march"}, {"b", "april"}});
@@ -669,7 +716,7 @@ TEST_F(FetcherTest, SkipBeforeDateAndNone) {
   EXPECT_EQ(end->skipped, 1u);
   EXPECT_EQ(end->fetched, 1u);
 
-  config.skip_before = *parse_skip_before("none");
+  config.skip.before = *parse_skip_before("none");
   store.gets.clear();
   EXPECT_EQ(run(message_line("2", body) + "\n"), FetchOutcome::kOk);
   EXPECT_FALSE(store.modified_since["b/march"].has_value());
@@ -680,22 +727,22 @@ TEST_F(FetcherTest, SkipBeforeDateAndNone) {
 }
 
 TEST(ParseSkipBefore, Variants) {
-  auto today = parse_skip_before("today");
-  ASSERT_TRUE(today.ok());
-  EXPECT_EQ(today->mode, SkipBefore::Mode::kToday);
-
   auto none = parse_skip_before("none");
   ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->mode, SkipBefore::Mode::kNone);
+  EXPECT_FALSE(none->has_value());
 
   auto day = parse_skip_before("2026-11-01");
   ASSERT_TRUE(day.ok());
-  EXPECT_EQ(day->mode, SkipBefore::Mode::kDate);
-  EXPECT_EQ(day->date, at("2026-11-01T00:00:00Z"));
+  EXPECT_EQ(**day, at("2026-11-01T00:00:00Z"));
 
   auto offset = parse_skip_before("2026-11-01T12:00:00+02:00");
   ASSERT_TRUE(offset.ok());
-  EXPECT_EQ(offset->date, at("2026-11-01T10:00:00Z"));
+  EXPECT_EQ(**offset, at("2026-11-01T10:00:00Z"));
+
+  // "today" measured the run's clock and lost data across midnight.
+  auto today = parse_skip_before("today");
+  ASSERT_FALSE(today.ok());
+  EXPECT_NE(today.error().message.find("--skip-older-than"), std::string::npos);
 
   for (const char* bad :
        {"", "yesterday", "Today", "2026-13-01", "1700000000", "2026-11-01T25:00"}) {
@@ -706,6 +753,17 @@ TEST(ParseSkipBefore, Variants) {
           << r.error().message;
     }
   }
+}
+
+TEST(ParseDuration, UnitsAndLimits) {
+  EXPECT_EQ(*parse_duration("90"), std::chrono::seconds(90));
+  EXPECT_EQ(*parse_duration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(*parse_duration("15m"), std::chrono::minutes(15));
+  EXPECT_EQ(*parse_duration("6h"), std::chrono::hours(6));
+  EXPECT_EQ(*parse_duration("2d"), std::chrono::hours(48));
+  for (const char* bad :
+       {"", "h", "-1h", "1.5h", "1w", "1hh", " 1h", "nan", "1e3", "9999999999", "4000d"})
+    EXPECT_FALSE(parse_duration(bad).ok()) << "'" << bad << "'";
 }
 
 // --- parse_s3_reference ---

@@ -147,7 +147,7 @@ protected:
             return std::make_unique<FakeSender>(script);
           },
           writer,
-          [&](const std::string& w) {
+          [&](Severity, const std::string& w) {
             std::lock_guard<std::mutex> lock(warn_mutex);
             r.warnings.push_back(w);
           });
@@ -314,7 +314,7 @@ TEST_F(PosterTest, RecordLargerThanTheCapFailsItsSpan) {
   }
   EndLine e1 = r.end_of("1");
   EXPECT_FALSE(e1.ok);
-  EXPECT_NE(e1.error.find("larger than the chunk byte limit"), std::string::npos) << e1.error;
+  EXPECT_NE(e1.error.find("larger than the chunk limit"), std::string::npos) << e1.error;
   EXPECT_EQ(e1.delivered, 1);
   EndLine e2 = r.end_of("2");
   EXPECT_TRUE(e2.ok);

@@ -1,14 +1,16 @@
 // c42-transform: source records in, Log Analytics rows out. The work is in
 // common/transform.*; this file is the command-line edge.
+#include "common/stream.h"
 #include "common/transform.h"
 #include "tools/tool_support.h"
 
 #include <unistd.h>
 
-int main(int argc, char** argv) {
-  using namespace c42;
-  tool::init("c42-transform");
+using namespace c42;
 
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{
       "Reads the c42-stream(7) records s3-fetch writes on standard input and writes one Log "
       "Analytics row per record on standard output: Bucket_Name, Key, Actual_Time and Raw_Data, "
@@ -16,17 +18,18 @@ int main(int argc, char** argv) {
       "Raw_Data_Base64 with its exact bytes. A line too long for one field is split into rows "
       "sharing a Record_Id, numbered by Part_Number from 1 to Part_Count; joining their Raw_Data "
       "in that order gives the line back. Control lines pass through unchanged and in order. A "
-      "line that is neither a control line nor a source record stops the run with exit status "
-      "3.",
+      "line that is neither a control line nor a source record is skipped and fails the "
+      "message it falls in (its end line goes out with ok false); the run goes on and exits "
+      "with status 1.",
       "c42-transform"};
   TransformConfig config;
-  size_t max_line_bytes = 64u << 20;
+  bool check_config = false;
   app.add_option("--max-field-bytes", config.max_field_bytes,
                  "Longest Raw_Data or Raw_Data_Base64 value to write, in bytes after JSON "
                  "decoding; a longer line is split into parts that each fit. Log Analytics "
                  "truncates longer values silently: 32 KB for the Data Collector API, 64 KB for "
                  "the Logs Ingestion API.")
-      ->check(CLI::Range(kMinMaxFieldBytes, kMaxMaxFieldBytes))
+      ->check(tool::whole_number(kMinMaxFieldBytes, kMaxMaxFieldBytes))
       ->capture_default_str();
   app.add_option("--time-field", config.time_field,
                  "Name of a top-level string member of the original line to copy into an "
@@ -41,27 +44,27 @@ int main(int argc, char** argv) {
           },
           ""))
       ->type_name("NAME");
-  app.add_option("--max-line-bytes", max_line_bytes,
-                 "Longest input line accepted, in bytes; a longer line stops the run with exit "
-                 "status 3 so that memory stays bounded.")
-      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
-      ->capture_default_str();
-  int status = tool::parse(app, argc, argv);
-  if (status >= 0) return status;
+  tool::add_check_config(app, check_config);
+  if (int status = tool::parse(app, argc, argv); status >= 0) return status;
+  if (check_config) return kExitOk;
 
   SystemClock clock;
-  LineReader in(STDIN_FILENO, max_line_bytes);
+  LineReader in(STDIN_FILENO, kMaxStreamLineBytes);
   LineWriter out(STDOUT_FILENO);
   TransformStats stats;
-  TransformOutcome outcome = run_transform(
-      config, clock, in, out, [](const std::string& message) { tool::warning(message); }, &stats);
+  TransformOutcome outcome = run_transform(config, clock, in, out, tool::stderr_report(), &stats);
   if (stats.time_fallbacks > 1)
     tool::warning("Event_Time fell back for " + std::to_string(stats.time_fallbacks) + " of " +
                   std::to_string(stats.records) + " records");
+  if (outcome.unattributed > 0)
+    tool::error(std::to_string(outcome.unattributed) +
+                " records outside any message were not transformed");
   switch (outcome.kind) {
   case TransformOutcome::kOk:
     return kExitOk;
-  case TransformOutcome::kBadInput:
+  case TransformOutcome::kPartial:
+    return kExitPartial;
+  case TransformOutcome::kReadFailed:
     tool::error(outcome.error);
     return kExitBadInput;
   case TransformOutcome::kOutputFailed:
@@ -69,4 +72,11 @@ int main(int argc, char** argv) {
     return kExitOutput;
   }
   return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  c42::tool::init("c42-transform");
+  return c42::tool::guarded([&] { return run(argc, argv); });
 }

@@ -3,8 +3,10 @@
 #include "common/curl_http.h"
 #include "common/environment.h"
 #include "common/la/poster.h"
+#include "common/stream.h"
 #include "tools/tool_support.h"
 
+#include <cstdlib>
 #include <memory>
 
 using namespace c42;
@@ -16,12 +18,11 @@ struct Config {
   std::string shared_key_file;
   la::PostConfig post;
   int max_attempts = 6;
+  tool::NetworkOptions network;
+  bool check_config = false;
 };
 
-} // namespace
-
-int main(int argc, char** argv) {
-  tool::init("la-post");
+int run(int argc, char** argv) {
   Config config;
   CLI::App app{"Post the records on standard input to an Azure Log Analytics workspace through "
                "the HTTP Data Collector API, and write each c42-stream(7) 'end' line with "
@@ -42,28 +43,47 @@ int main(int argc, char** argv) {
                  "Record field whose ISO 8601 value becomes TimeGenerated.");
   app.add_option("--chunk-records", config.post.chunk_records,
                  "Most records per request, 1 to 10000.")
-      ->check(CLI::Range(size_t(1), size_t(10000)))
+      ->check(tool::whole_number(1, 10000))
       ->capture_default_str();
   app.add_option("--chunk-bytes", config.post.chunk_bytes,
                  "Most bytes per request body, up to the API's 30 MB limit.")
-      ->check(CLI::Range(size_t(1024), la::kDataCollectorMaxBodyBytes))
+      ->check(tool::whole_number(1024, la::kDataCollectorMaxBodyBytes))
       ->capture_default_str();
   app.add_option("--in-flight", config.post.in_flight, "Requests sent at once, 1 to 32.")
-      ->check(CLI::Range(1, 32))
+      ->check(tool::whole_number(1, 32))
       ->capture_default_str();
   app.add_option("--max-attempts", config.max_attempts,
                  "Tries per chunk for 429, 5xx and network errors (with exponential backoff, "
                  "jitter and Retry-After), 1 to 20.")
-      ->check(CLI::Range(1, 20))
+      ->check(tool::whole_number(1, 20))
       ->capture_default_str();
   app.add_option("--endpoint", config.target.endpoint,
-                 "Base URL to post to instead of https://<workspace-id>.ods.opinsights.azure.com "
-                 "(or LA_ENDPOINT).")
+                 "Base URL (http or https) to post to instead of "
+                 "https://<workspace-id>.ods.opinsights.azure.com (or LA_ENDPOINT).")
       ->envname("LA_ENDPOINT");
   app.add_option("--resource-id", config.target.resource_id,
                  "Azure resource ID to associate the data with (x-ms-AzureResourceId).");
+  tool::add_network_options(app, config.network);
+  tool::add_check_config(app, config.check_config);
   app.footer("See la-post(1) and c42-stream(7).");
   if (int status = tool::parse(app, argc, argv); status >= 0) return status;
+
+  // An empty override must never fall back to the production endpoint.
+  if (app.count("--endpoint") > 0 && config.target.endpoint.empty())
+    return tool::usage_error("--endpoint must not be empty");
+  if (const char* set = std::getenv("LA_ENDPOINT");
+      set != nullptr && *set == '\0' && app.count("--endpoint") == 0) {
+    tool::error("LA_ENDPOINT is set but empty; unset it to post to Azure");
+    return kExitConfig;
+  }
+  if (!la::valid_workspace_id(config.target.workspace_id))
+    return tool::usage_error("--workspace-id must be a GUID");
+  if (!la::valid_log_type(config.target.log_type))
+    return tool::usage_error("--log-type takes letters, digits and underscores, at most 100");
+  auto deadline = tool::deadline_of(config.network);
+  if (!deadline.ok()) return tool::usage_error(deadline.error().message);
+  auto timeouts = tool::timeouts_of(config.network);
+  if (!timeouts.ok()) return tool::usage_error(timeouts.error().message);
 
   ProcessEnvironment env;
   if (!config.shared_key_file.empty()) {
@@ -79,35 +99,31 @@ int main(int argc, char** argv) {
     tool::error("no shared key: set LA_SHARED_KEY or use --shared-key-file");
     return kExitConfig;
   }
-  if (!la::valid_workspace_id(config.target.workspace_id)) {
-    tool::error("--workspace-id must be a GUID (try 'la-post --help')");
-    return kExitUsage;
-  }
-  if (!la::valid_log_type(config.target.log_type)) {
-    tool::error("--log-type takes letters, digits and underscores, at most 100 (try 'la-post "
-                "--help')");
-    return kExitUsage;
-  }
 
   SystemClock clock;
   RetryPolicy retry;
   retry.max_attempts = config.max_attempts;
+  retry.deadline = *deadline;
   // Checks the key decodes before any data is read.
   if (auto probe = la::build_data_collector_request(config.target, "[]", clock.now());
       !probe.ok()) {
     tool::error(probe.error().message);
     return kExitConfig;
   }
-  la::ChunkSenderFactory senders = [&config, &clock, retry] {
+  if (config.check_config) return kExitOk;
+  la::ChunkSenderFactory senders = [&config, &clock, retry, timeouts = *timeouts] {
     return std::unique_ptr<la::ChunkSender>(std::make_unique<la::DataCollectorSender>(
-        std::make_unique<CurlHttpClient>(), config.target, clock, retry, real_sleeper()));
+        std::make_unique<CurlHttpClient>(), config.target, clock, retry, real_sleeper(), timeouts));
   };
 
   LineWriter out(STDOUT_FILENO);
-  LineReader in(STDIN_FILENO);
-  la::Poster poster(config.post, senders, out,
-                    [](const std::string& message) { tool::error(message); });
-  switch (poster.run(in)) {
+  LineReader in(STDIN_FILENO, kMaxStreamLineBytes);
+  la::Poster poster(config.post, senders, out, tool::stderr_report());
+  la::PostOutcome outcome = poster.run(in);
+  if (poster.unattributed() > 0)
+    tool::error(std::to_string(poster.unattributed()) +
+                " records outside any message were not posted");
+  switch (outcome) {
   case la::PostOutcome::kOk:
     return kExitOk;
   case la::PostOutcome::kPartial:
@@ -121,4 +137,11 @@ int main(int argc, char** argv) {
     return kExitOutput;
   }
   return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  c42::tool::init("la-post");
+  return c42::tool::guarded([&] { return run(argc, argv); });
 }
