@@ -23,6 +23,10 @@ std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now)
   return std::max(delta, Millis(0));
 }
 
+std::string attempts_note(int attempts) {
+  return "(after " + std::to_string(attempts) + (attempts == 1 ? " attempt)" : " attempts)");
+}
+
 Backoff::Backoff(RetryPolicy policy, uint64_t seed) : policy_(policy), rng_(seed) {}
 
 Millis Backoff::delay(int retry, std::optional<Millis> retry_after) {

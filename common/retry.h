@@ -44,6 +44,10 @@ private:
   std::mt19937_64 rng_;
 };
 
+// "(after 1 attempt)", "(after 6 attempts)": the suffix of an error that
+// retries did not cure.
+std::string attempts_note(int attempts);
+
 // Sleeping is injected so retry loops can be tested without waiting.
 using Sleeper = std::function<void(Millis)>;
 Sleeper real_sleeper();

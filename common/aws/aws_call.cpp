@@ -52,6 +52,20 @@ std::string describe_service_error(long status, const std::string& body) {
   return text + " (" + http + ")";
 }
 
+Result<HttpRequest> sign_now(ServiceContext& ctx, const HttpRequest& request, bool s3_mode) {
+  auto credentials = ctx.credentials->get_credentials();
+  if (!credentials.ok()) return credentials.error();
+  HttpRequest signed_request = request;
+  SigningConfig config;
+  config.region = ctx.region;
+  config.service = ctx.service;
+  config.time = ctx.clock->now();
+  config.s3_mode = s3_mode;
+  Status signed_ok = sign_request(signed_request, *credentials, config);
+  if (!signed_ok.ok()) return signed_ok.error();
+  return signed_request;
+}
+
 Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
                                       const BodySink* sink) {
   Backoff backoff(ctx.retry);
@@ -68,18 +82,9 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
   std::string last_error;
   for (int attempt = 1; attempt <= ctx.retry.max_attempts; ++attempt) {
     outcome.attempts = attempt;
-    auto credentials = ctx.credentials->get_credentials();
-    if (!credentials.ok()) return credentials.error();
-    HttpRequest signed_request = request;
-    SigningConfig config;
-    config.region = ctx.region;
-    config.service = ctx.service;
-    config.time = ctx.clock->now();
-    config.s3_mode = s3_mode;
-    Status signed_ok = sign_request(signed_request, *credentials, config);
-    if (!signed_ok.ok()) return signed_ok.error();
-
-    auto response = ctx.http->send(signed_request, sink ? &tracking : nullptr);
+    auto signed_request = sign_now(ctx, request, s3_mode);
+    if (!signed_request.ok()) return signed_request.error();
+    auto response = ctx.http->send(*signed_request, sink ? &tracking : nullptr);
     std::optional<Millis> retry_after;
     if (response.ok()) {
       outcome.response = std::move(response.value());
@@ -96,7 +101,7 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     if (attempt < ctx.retry.max_attempts) ctx.sleeper(backoff.delay(attempt, retry_after));
   }
   if (outcome.response.status != 0 && !delivered) return outcome;
-  return make_error(last_error + " (after " + std::to_string(outcome.attempts) + " attempts)");
+  return make_error(last_error + " " + attempts_note(outcome.attempts));
 }
 
 } // namespace c42::aws

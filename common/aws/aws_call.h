@@ -38,6 +38,10 @@ struct CallOutcome {
   int attempts = 0;
 };
 
+// `request` signed with the context's credentials at the clock's time, ready
+// to send at once: for callers that retry on their own terms (S3 resumes).
+Result<HttpRequest> sign_now(ServiceContext& ctx, const HttpRequest& request, bool s3_mode);
+
 // Signs and sends; retries network failures and retryable statuses with
 // backoff. Returns the final response whatever its status, or an Error when
 // no response arrived after all attempts or credentials are unavailable.

@@ -57,11 +57,13 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       }
       return true;
     };
-    // Retries are ours here (resume by Range), so one attempt per call.
-    ServiceContext single = ctx_;
-    single.retry.max_attempts = 1;
     uint64_t before = result.bytes;
-    auto outcome = call_with_retries(single, request, /*s3_mode=*/true, &sink);
+    // Retries are ours here (resume by Range), so each attempt is one send;
+    // call_with_retries would add its own "(after N attempts)" to ours.
+    auto signed_request = sign_now(ctx_, request, /*s3_mode=*/true);
+    Result<HttpResponse> outcome = signed_request.ok()
+                                       ? ctx_.http->send(*signed_request, &sink)
+                                       : Result<HttpResponse>(signed_request.error());
     if (too_old) {
       result.skipped = true;
       return result;
@@ -69,21 +71,20 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
     if (consumer_stopped) return make_error("reading " + where + " was stopped");
     std::string failure;
     if (outcome.ok()) {
-      long status = outcome->response.status;
+      long status = outcome->status;
       if (status == 304) {
         result.skipped = true;
         return result;
       }
       if (status == 200 || status == 206) return result;
-      failure = describe_service_error(status, outcome->response.body);
+      failure = describe_service_error(status, outcome->body);
       if (status == 412) failure = "object changed while it was being read (" + failure + ")";
       if (!is_retryable_status(status)) return make_error("cannot get " + where + ": " + failure);
     } else {
       failure = outcome.error().message;
     }
     if (attempt >= ctx_.retry.max_attempts)
-      return make_error("cannot get " + where + ": " + failure + " (after " +
-                        std::to_string(attempt) + " attempts)");
+      return make_error("cannot get " + where + ": " + failure + " " + attempts_note(attempt));
     if (result.bytes > before) ++result.resumes;
     ctx_.sleeper(backoff.delay(attempt));
   }

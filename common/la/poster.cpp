@@ -71,7 +71,7 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
     }
     if (attempt < max_attempts) sleeper_(backoff_.delay(attempt, retry_after));
   }
-  result.error += " (after " + std::to_string(result.attempts) + " attempts)";
+  result.error += " " + attempts_note(result.attempts);
   // No answer at all after every retry: the service is unreachable, and
   // every later chunk would fare the same.
   result.fatal = !answered;

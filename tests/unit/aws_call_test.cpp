@@ -192,6 +192,14 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
   EXPECT_EQ(sleeps.size(), 2u);
 }
 
+TEST_F(AwsCall, OneAttemptIsSingular) {
+  ctx.retry.max_attempts = 1;
+  http.script = {failure(TransportError::kNetwork)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().message, "connection reset by peer (after 1 attempt)");
+}
+
 TEST_F(AwsCall, NetworkErrorOnTheLastAttemptIsAnError) {
   ctx.retry.max_attempts = 2;
   http.script = {status(503), failure(TransportError::kNetwork)};
