@@ -221,6 +221,23 @@ struct Output {
   }
 };
 
+aws::ServiceContext s3_context(aws::CredentialsProvider& credentials, const Clock& clock) {
+  aws::ServiceContext ctx;
+  ctx.credentials = &credentials;
+  ctx.clock = &clock;
+  ctx.region = "us-east-1";
+  ctx.service = "s3";
+  ctx.sleeper = [](Millis) {};
+  return ctx;
+}
+
+aws::S3Addressing s3_addressing() {
+  aws::S3Addressing addressing;
+  addressing.endpoint = parse_url("https://s3.us-east-1.amazonaws.com").value();
+  addressing.path_style = true;
+  return addressing;
+}
+
 class FetcherTest : public testing::Test {
 protected:
   FetcherTest() : clock(at("2024-05-02T12:00:00Z")) { config.parallel = 4; }
@@ -233,18 +250,16 @@ protected:
     {
       LineWriter writer(out_file.fd());
       LineReader reader(in_file.fd(), reader_max);
-      Fetcher fetcher(
-          config,
-          [this] {
-            std::lock_guard<std::mutex> lock(store.mutex);
-            ++store.sources_made;
-            return std::make_unique<FakeSource>(store);
-          },
-          clock, writer,
-          [this](const std::string& w) {
-            std::lock_guard<std::mutex> lock(store.mutex);
-            warnings.push_back(w);
-          });
+      ObjectSourceFactory fake = [this] {
+        std::lock_guard<std::mutex> lock(store.mutex);
+        ++store.sources_made;
+        return std::make_unique<FakeSource>(store);
+      };
+      Fetcher fetcher(config, sources ? sources : fake, clock, writer,
+                      [this](const std::string& w) {
+                        std::lock_guard<std::mutex> lock(store.mutex);
+                        warnings.push_back(w);
+                      });
       outcome = fetcher.run(read_input ? &reader : nullptr, references);
       stats.messages = fetcher.stats().messages.load();
       stats.messages_failed = fetcher.stats().messages_failed.load();
@@ -274,6 +289,7 @@ protected:
   };
 
   FetchConfig config;
+  ObjectSourceFactory sources; // unset: FakeSources over `store`
   size_t reader_max = 64u << 20;
   FakeStore store;
   FixedClock clock;
@@ -675,6 +691,36 @@ TEST_F(FetcherTest, LenientDoesNotRescueUnreadableBodies) {
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
+}
+
+// Through the real S3 client: a store that ignores Range on a resume must
+// cost the object, not splice "b" onto "a\n" and send every line twice.
+TEST_F(FetcherTest, ResumeAnsweredWithTheWholeObjectFailsItWithoutDuplicates) {
+  const std::string data = "a\nbb\nccc\n";
+  const HttpHeaders headers = {{"ETag", "\"e1\""},
+                               {"Content-Length", std::to_string(data.size())},
+                               {"Last-Modified", "Thu, 02 May 2024 09:00:00 GMT"}};
+  auto broken = test_support::reply(200, data.substr(0, 3), headers);
+  broken.failure = TransportError::kNetwork;
+  auto whole = test_support::reply(200, data, headers);
+  test_support::StaticCredentials credentials;
+  sources = [&] {
+    auto http = std::make_unique<test_support::ScriptedHttp>();
+    http->script = {broken, whole};
+    return std::make_unique<S3ObjectSource>(std::move(http), s3_context(credentials, clock),
+                                            s3_addressing());
+  };
+  config.parallel = 1;
+  auto outcome = run(message_line("1", code42_body("b", "k")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  auto records = out.records();
+  ASSERT_EQ(records.size(), 1u);
+  expect_record(records[0], "b", "k", 1, "a", "2024-05-02T08:00:00Z");
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->failed, 1u);
+  EXPECT_NE(end->error.find("did not honour the Range request"), std::string::npos) << end->error;
 }
 
 TEST_F(FetcherTest, OverlongObjectLineFailsTheObject) {
