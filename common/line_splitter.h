@@ -16,8 +16,9 @@ namespace c42 {
 //   - lines end at '\n' only; a lone '\r' is ordinary data and stays in the
 //     line (JSON may legitimately carry one inside a string's raw bytes);
 //   - exactly one '\r' directly before the '\n' is removed, so CRLF files give
-//     the same lines as LF files; a '\r' that is the very last byte of the
-//     input is removed the same way;
+//     the same lines as LF files; a '\r' with no '\n' after it is data, even
+//     when it is the very last byte of the input ("abc\r" gives "abc\r", and
+//     a last line of just "\r" is a line);
 //   - the last line need not end with '\n'; finish() emits it;
 //   - lines that are empty after that '\r' removal are not emitted, only
 //     counted in blank_lines() (they still take a line number);
@@ -27,7 +28,8 @@ namespace c42 {
 // Memory: a line that lies wholly inside one push() is emitted as a view into
 // the caller's buffer without copying. Only a line that spans pushes is
 // gathered in an internal buffer, which never holds more than max_line_bytes
-// (+1 for a possible trailing '\r'). A longer line is an error
+// (+1 for a trailing '\r' that a following '\n' would strip; if the input
+// ends there instead, the line is too long). A longer line is an error
 // "line N is longer than M bytes" (N is 1-based, counting blank lines), raised
 // as soon as the limit is passed rather than when the line ends.
 //
@@ -53,7 +55,7 @@ public:
 
 private:
   uint64_t current_line_number() const { return lines_ + blank_lines_ + 1; }
-  Status emit(std::string_view line);
+  Status emit(std::string_view line, bool ended_by_newline);
   Status too_long();
   Status fail(std::string message);
 

@@ -41,17 +41,13 @@ bool is_retryable_error_code(const std::string& code) {
 Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoint now) {
   if (!policy.deadline) return Status::success();
   auto left = std::chrono::duration_cast<Millis>(*policy.deadline - now).count();
-  if (left <= 0) return make_error("the run's deadline has passed");
+  if (left <= 0) return make_error(kDeadlinePassed);
   if (request.timeout_ms <= 0 || request.timeout_ms > left) request.timeout_ms = left;
   return Status::success();
 }
 
 bool retry_fits(const RetryPolicy& policy, TimePoint now, Millis delay) {
   return !policy.deadline || now + delay < *policy.deadline;
-}
-
-std::string after_attempts(int attempts) {
-  return "after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
 }
 
 std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now) {
@@ -64,6 +60,10 @@ std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now)
   if (!date.ok()) return std::nullopt;
   auto delta = std::chrono::duration_cast<Millis>(*date - now);
   return std::max(delta, Millis(0));
+}
+
+std::string attempts_note(int attempts) {
+  return "(after " + std::to_string(attempts) + (attempts == 1 ? " attempt)" : " attempts)");
 }
 
 Backoff::Backoff(RetryPolicy policy, uint64_t seed) : policy_(policy), rng_(seed) {}

@@ -25,15 +25,14 @@ struct RetryPolicy {
   std::optional<TimePoint> deadline;
 };
 
-// Shortens request.timeout_ms so the attempt ends by policy.deadline; an
-// error once the deadline has passed (nothing is sent then).
+inline constexpr const char* kDeadlinePassed = "the run's deadline has passed";
+
+// Shortens request.timeout_ms so the attempt ends by policy.deadline; the
+// error kDeadlinePassed once it has passed (nothing is sent then).
 Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoint now);
 
 // Whether a retry after `delay` still starts before the deadline.
 bool retry_fits(const RetryPolicy& policy, TimePoint now, Millis delay);
-
-// "after 1 attempt", "after 6 attempts": the suffix of a final error.
-std::string after_attempts(int attempts);
 
 // Statuses a well-behaved client retries: timeouts, throttling and every
 // server-side fault (5xx).
@@ -64,6 +63,10 @@ private:
   RetryPolicy policy_;
   std::mt19937_64 rng_;
 };
+
+// "(after 1 attempt)", "(after 6 attempts)": the suffix of an error that
+// retries did not cure.
+std::string attempts_note(int attempts);
 
 // Sleeping is injected so retry loops can be tested without waiting.
 using Sleeper = std::function<void(Millis)>;

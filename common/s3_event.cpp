@@ -35,7 +35,9 @@ std::string excerpt(std::string_view text) {
   return "'" + out + "'";
 }
 
-Result<Json::Value> parse_json_object(std::string_view text, const std::string& what) {
+// An object is one announcement; an array can only be a list of Code42
+// notifications. Any other JSON value announces nothing we understand.
+Result<Json::Value> parse_json_body(std::string_view text, const std::string& what) {
   // A BOM is harmless framing some publishers add; everything else is
   // strict, notably duplicate keys, which would make "which bucket?"
   // ambiguous.
@@ -48,7 +50,8 @@ Result<Json::Value> parse_json_object(std::string_view text, const std::string& 
     if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());
     return make_error(what + " is not valid JSON (" + detail + "): " + excerpt(text));
   }
-  if (!root->isObject()) return make_error(what + " is not a JSON object: " + excerpt(text));
+  if (!root->isObject() && !root->isArray())
+    return make_error(what + " is not a JSON object or array: " + excerpt(text));
   return root;
 }
 
@@ -90,17 +93,42 @@ bool starts_with(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-Result<S3Announcement> parse_code42(const Json::Value& root) {
-  S3Announcement out;
-  out.format = "code42";
-  auto bucket =
-      required_string(member(root, "Bucket Name"), "Code42 notification: \"Bucket Name\"");
+// `where` names the notification in errors: "Code42 notification" alone, or
+// with its list index.
+Status add_code42_object(const Json::Value& root, const std::string& where, S3Announcement& out) {
+  auto bucket = required_string(member(root, "Bucket Name"), where + ": \"Bucket Name\"");
   if (!bucket) return bucket.error();
   // Code42 sends the key verbatim; decoding it would corrupt keys with '+'.
-  auto key = required_string(member(root, "Object Key"), "Code42 notification: \"Object Key\"");
+  auto key = required_string(member(root, "Object Key"), where + ": \"Object Key\"");
   if (!key) return key.error();
   out.objects.push_back({std::move(bucket).value(), std::move(key).value(),
                          optional_string(member(root, "Event Time"))});
+  return Status::success();
+}
+
+Result<S3Announcement> parse_code42(const Json::Value& root) {
+  S3Announcement out;
+  out.format = "code42";
+  Status added = add_code42_object(root, "Code42 notification", out);
+  if (!added) return added.error();
+  return out;
+}
+
+// All or nothing: acknowledging a message after fetching only the readable
+// part of its list would lose the rest.
+Result<S3Announcement> parse_code42_list(const Json::Value& list) {
+  S3Announcement out;
+  out.format = "code42";
+  if (list.empty()) return make_error("Code42 notification list is empty");
+  for (Json::ArrayIndex i = 0; i < list.size(); ++i) {
+    const Json::Value& element = list[i];
+    // 0-based, as a JSON path would name it.
+    const std::string where = "Code42 notification [" + std::to_string(i) + "]";
+    if (!element.isObject())
+      return make_error(where + " is not an object: " + excerpt(to_json_line(element)));
+    Status added = add_code42_object(element, where, out);
+    if (!added) return added.error();
+  }
   return out;
 }
 
@@ -164,7 +192,7 @@ Result<S3Announcement> parse_eventbridge(const Json::Value& root) {
   return out;
 }
 
-Result<S3Announcement> parse_object(const Json::Value& root, std::string_view body, bool allow_sns);
+Result<S3Announcement> parse_value(const Json::Value& root, std::string_view body, bool allow_sns);
 
 Result<S3Announcement> parse_sns(const Json::Value& root) {
   const Json::Value* type = member(root, "Type");
@@ -175,9 +203,9 @@ Result<S3Announcement> parse_sns(const Json::Value& root) {
   if (message == nullptr || !message->isString())
     return make_error("SNS notification has no Message string");
   std::string text = message->asString();
-  auto inner = parse_json_object(text, "SNS notification's Message");
+  auto inner = parse_json_body(text, "SNS notification's Message");
   if (!inner) return inner.error();
-  auto parsed = parse_object(*inner, text, false);
+  auto parsed = parse_value(*inner, text, false);
   if (!parsed) return make_error("SNS notification's Message: " + parsed.error().message);
   parsed->format = "sns+" + parsed->format;
   return parsed;
@@ -202,15 +230,20 @@ Result<S3Announcement> parse_object(const Json::Value& root, std::string_view bo
   return make_error("not a Code42, S3, SNS or EventBridge notification: " + excerpt(body));
 }
 
+Result<S3Announcement> parse_value(const Json::Value& root, std::string_view body, bool allow_sns) {
+  if (root.isArray()) return parse_code42_list(root);
+  return parse_object(root, body, allow_sns);
+}
+
 } // namespace
 
 Result<S3Announcement> parse_s3_announcement(std::string_view body) {
   try {
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
       return make_error("message body is empty");
-    auto root = parse_json_object(body, "message body");
+    auto root = parse_json_body(body, "message body");
     if (!root) return root.error();
-    return parse_object(*root, body, true);
+    return parse_value(*root, body, true);
   } catch (const std::exception& e) {
     // jsoncpp throws on type misuse and on nesting beyond its stack limit.
     std::string what = e.what();

@@ -27,7 +27,11 @@ struct S3Announcement {
 
 // Accepted bodies:
 //   code42       {"Bucket Name": b, "Object Key": k, "Event Time": t}; the key
-//                is literal (Code42 does not URL-encode it).
+//                is literal (Code42 does not URL-encode it). A message may
+//                also name several objects as a JSON array of these; every
+//                element must be one (an empty array or any other element is
+//                an error naming its 0-based index), and the format is still
+//                "code42".
 //   s3           {"Records": [...]} S3 event notification; keys are form-URL-
 //                encoded ('+' is a space) and are decoded. Records whose
 //                eventName is not ObjectCreated:* are skipped, so an
@@ -36,7 +40,8 @@ struct S3Announcement {
 //                keys are decoded like "s3". Detail types other than
 //                "Object Created" announce nothing (no objects, no error).
 //   s3-test      {"Event": "s3:TestEvent", ...}: test_event, no objects.
-//   sns+<any>    {"Type": "Notification", "Message": "<one of the above>"}.
+//   sns+<any>    {"Type": "Notification", "Message": "<one of the above>"},
+//                a Code42 array included.
 // Anything else is an Error with a one-line message that quotes at most a
 // short excerpt of the body.
 Result<S3Announcement> parse_s3_announcement(std::string_view body);

@@ -52,6 +52,22 @@ std::string describe_service_error(long status, const std::string& body) {
   return text + " (" + http + ")";
 }
 
+Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request, bool s3_mode) {
+  HttpRequest signed_request = request;
+  Status in_time = fit_to_deadline(signed_request, ctx.retry, ctx.clock->now());
+  if (!in_time.ok()) return in_time.error();
+  auto credentials = ctx.credentials->get_credentials();
+  if (!credentials.ok()) return credentials.error();
+  SigningConfig config;
+  config.region = ctx.region;
+  config.service = ctx.service;
+  config.time = ctx.clock->now();
+  config.s3_mode = s3_mode;
+  Status signed_ok = sign_request(signed_request, *credentials, config);
+  if (!signed_ok.ok()) return signed_ok.error();
+  return signed_request;
+}
+
 Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
                                       const BodySink* sink) {
   Backoff backoff(ctx.retry);
@@ -68,23 +84,13 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
   std::string last_error;
   for (int attempt = 1;; ++attempt) {
     outcome.attempts = attempt;
-    auto credentials = ctx.credentials->get_credentials();
-    if (!credentials.ok()) return credentials.error();
-    HttpRequest signed_request = request;
-    Status in_time = fit_to_deadline(signed_request, ctx.retry, ctx.clock->now());
-    if (!in_time.ok()) {
-      if (attempt == 1) return in_time.error();
-      break; // last_error says what the earlier attempts met
+    auto signed_request = prepare_attempt(ctx, request, s3_mode);
+    if (!signed_request.ok()) {
+      // Past the deadline after earlier attempts: last_error says what they met.
+      if (attempt > 1 && signed_request.error().message == kDeadlinePassed) break;
+      return signed_request.error();
     }
-    SigningConfig config;
-    config.region = ctx.region;
-    config.service = ctx.service;
-    config.time = ctx.clock->now();
-    config.s3_mode = s3_mode;
-    Status signed_ok = sign_request(signed_request, *credentials, config);
-    if (!signed_ok.ok()) return signed_ok.error();
-
-    auto response = ctx.http->send(signed_request, sink ? &tracking : nullptr);
+    auto response = ctx.http->send(*signed_request, sink ? &tracking : nullptr);
     std::optional<Millis> retry_after;
     if (response.ok()) {
       outcome.response = std::move(response.value());
@@ -111,7 +117,7 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     ctx.sleeper(delay);
   }
   if (outcome.response.status != 0 && !delivered) return outcome;
-  return make_error(last_error + " (" + after_attempts(outcome.attempts) + ")");
+  return make_error(last_error + " " + attempts_note(outcome.attempts));
 }
 
 } // namespace c42::aws

@@ -41,6 +41,12 @@ struct CallOutcome {
   int attempts = 0;
 };
 
+// `request` fitted to the run's deadline and signed with the context's
+// credentials at the clock's time, ready to send at once: one attempt, for
+// callers that retry on their own terms (S3 resumes). An error when the
+// deadline has passed (kDeadlinePassed) or credentials are unavailable.
+Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request, bool s3_mode);
+
 // Signs and sends; retries network failures and retryable statuses with
 // backoff. Returns the final response whatever its status, or an Error when
 // no response arrived after all attempts or credentials are unavailable.

@@ -2,7 +2,100 @@
 
 #include "common/time_format.h"
 
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
 namespace c42::aws {
+
+namespace {
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  return text;
+}
+
+// Plain decimal digits that fit in 64 bits.
+std::optional<uint64_t> parse_u64(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+struct ContentRange {
+  std::optional<uint64_t> first; // absent in "bytes */T"
+  std::optional<uint64_t> last;
+  std::optional<uint64_t> total; // absent in "bytes N-M/*"
+};
+
+// "bytes N-M/T", "bytes N-M/*" or "bytes */T" (RFC 9110, 14.4).
+std::optional<ContentRange> parse_content_range(std::string_view text) {
+  text = trimmed(text);
+  const std::string_view unit = "bytes ";
+  if (text.substr(0, unit.size()) != unit) return std::nullopt;
+  text.remove_prefix(unit.size());
+  size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view range = text.substr(0, slash);
+  std::string_view size = text.substr(slash + 1);
+  ContentRange out;
+  if (size != "*") {
+    out.total = parse_u64(size);
+    if (!out.total) return std::nullopt;
+  }
+  if (range == "*") {
+    if (!out.total) return std::nullopt;
+    return out;
+  }
+  size_t dash = range.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  out.first = parse_u64(range.substr(0, dash));
+  out.last = parse_u64(range.substr(dash + 1));
+  if (!out.first || !out.last || *out.last < *out.first) return std::nullopt;
+  if (out.total && *out.last >= *out.total) return std::nullopt;
+  return out;
+}
+
+std::string quoted(const std::string& text) {
+  return "'" + text.substr(0, 100) + (text.size() > 100 ? "...'" : "'");
+}
+
+// Why a response to `Range: bytes=<offset>-` cannot be appended to the bytes
+// already delivered; empty when it can. S3 honours Range, but a store or
+// proxy that ignores it answers 200 with the whole object, and appending that
+// would splice a half line onto the first one and repeat everything before.
+std::string resume_refusal(const HttpResponse& head, uint64_t offset, const std::string& etag,
+                           std::optional<uint64_t> total_size) {
+  const std::string not_honoured = "the server did not honour the Range request (asked for bytes " +
+                                   std::to_string(offset) + "-, got ";
+  if (head.status != 206)
+    return not_honoured + "HTTP " + std::to_string(head.status) + " instead of 206)";
+  auto header = head.header("Content-Range");
+  if (!header) return not_honoured + "a 206 without Content-Range)";
+  auto range = parse_content_range(*header);
+  if (!range || !range->first || *range->first != offset)
+    return not_honoured + "Content-Range " + quoted(*header) + ")";
+  if (range->total && total_size && *range->total != *total_size)
+    return "object changed while it was being read (it had " + std::to_string(*total_size) +
+           " bytes, the resumed response says " + std::to_string(*range->total) + ")";
+  // If-Match should have stopped this; a server that ignores it may not.
+  auto tag = head.header("ETag");
+  if (tag && *tag != etag)
+    return "object changed while it was being read (ETag " + quoted(etag) + " became " +
+           quoted(*tag) + ")";
+  return "";
+}
+
+} // namespace
 
 S3Client::S3Client(ServiceContext context, S3Addressing addressing)
     : ctx_(std::move(context)), addressing_(std::move(addressing)) {}
@@ -12,12 +105,16 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
                                          const std::function<bool(const char*, size_t)>& on_data) {
   S3GetResult result;
   const std::string where = "s3://" + bucket + "/" + key;
+  // Both from the response the first byte came from: a resume must continue
+  // that version of the object, and only that one.
   std::string etag;
+  std::optional<uint64_t> total_size;
   bool consumer_stopped = false;
   bool too_old = false;
   Backoff backoff(ctx_.retry);
 
   for (int attempt = 1;; ++attempt) {
+    const uint64_t offset = result.bytes; // > 0: this attempt is a resume
     HttpRequest request;
     request.method = "GET";
     request.url = s3_object_url(addressing_, bucket, key);
@@ -27,32 +124,41 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
     request.connect_timeout_ms = ctx_.timeouts.connect_ms;
     request.stall_timeout_ms = ctx_.timeouts.stall_ms;
     request.cancelled = ctx_.cancelled;
-    if (options.modified_since && result.bytes == 0) {
+    if (options.modified_since && offset == 0) {
       // If-Modified-Since has one-second resolution and means "strictly
       // after"; ask from one second earlier so an object written exactly at
       // the cutoff still counts.
       request.headers.emplace_back(
           "If-Modified-Since", format_http_date(*options.modified_since - std::chrono::seconds(1)));
     }
-    if (result.bytes > 0) {
-      request.headers.emplace_back("Range", "bytes=" + std::to_string(result.bytes) + "-");
-      if (!etag.empty()) request.headers.emplace_back("If-Match", etag);
+    if (offset > 0) {
+      request.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
+      request.headers.emplace_back("If-Match", etag);
     }
+    std::string refusal; // why a resumed response was not used
     BodySink sink;
     sink.on_headers = [&](const HttpResponse& head) {
+      if (offset > 0) {
+        refusal = resume_refusal(head, offset, etag, total_size);
+        return refusal.empty();
+      }
       if (auto lm = head.header("Last-Modified")) {
         auto parsed = parse_http_date(*lm);
         if (parsed.ok()) result.last_modified = *parsed;
       }
-      if (auto tag = head.header("ETag"); tag && etag.empty()) etag = *tag;
+      // A fresh GET may meet a newer version than an earlier attempt that
+      // delivered nothing did, so these are taken anew every time.
+      etag = head.header("ETag").value_or("");
+      total_size.reset();
+      if (auto length = head.header("Content-Length"); length && head.status == 200)
+        total_size = parse_u64(trimmed(*length));
       // Servers that ignore If-Modified-Since still must not feed us old data.
-      if (options.modified_since && result.bytes == 0 && result.last_modified &&
+      if (options.modified_since && result.last_modified &&
           *result.last_modified < *options.modified_since) {
         too_old = true;
         return false;
       }
-      if (result.bytes == 0 && options.on_start)
-        options.on_start(S3ObjectInfo{result.last_modified, etag});
+      if (options.on_start) options.on_start(S3ObjectInfo{result.last_modified, etag});
       return true;
     };
     sink.on_data = [&](const char* data, size_t size) {
@@ -63,34 +169,53 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       }
       return true;
     };
-    // Retries are ours here (resume by Range), so one attempt per call.
-    ServiceContext single = ctx_;
-    single.retry.max_attempts = 1;
-    uint64_t before = result.bytes;
-    auto outcome = call_with_retries(single, request, /*s3_mode=*/true, &sink);
+    // Retries are ours here (resume by Range), so each attempt is one send;
+    // call_with_retries would add its own "(after N attempts)" to ours.
+    auto signed_request = prepare_attempt(ctx_, request, /*s3_mode=*/true);
+    Result<HttpResponse> outcome = signed_request.ok()
+                                       ? ctx_.http->send(*signed_request, &sink)
+                                       : Result<HttpResponse>(signed_request.error());
     if (too_old) {
       result.skipped = true;
       return result;
     }
     if (consumer_stopped) return make_error("reading " + where + " was stopped");
+    if (!refusal.empty()) return make_error("cannot get " + where + ": " + refusal);
     std::string failure;
     if (outcome.ok()) {
-      long status = outcome->response.status;
-      if (status == 304) {
+      long status = outcome->status;
+      if (status == 304 && offset == 0) {
         result.skipped = true;
         return result;
       }
+      // On a resume, on_headers has vetted any 2xx to be the right 206.
       if (status == 200 || status == 206) return result;
-      failure = describe_service_error(status, outcome->response.body);
+      if (status == 416 && offset > 0) {
+        // Nothing left to send: finished, if what we have is provably all.
+        std::optional<uint64_t> range_total;
+        if (auto header = outcome->header("Content-Range"))
+          if (auto range = parse_content_range(*header)) range_total = range->total;
+        bool known = total_size || range_total;
+        if (known && (!total_size || *total_size == offset) &&
+            (!range_total || *range_total == offset))
+          return result;
+      }
+      failure = describe_service_error(status, outcome->body);
       if (status == 412) failure = "object changed while it was being read (" + failure + ")";
-      if (!is_retryable_status(status)) return make_error("cannot get " + where + ": " + failure);
+      if (!is_retryable_status(status) &&
+          !is_retryable_error_code(parse_service_error(status, outcome->body).code))
+        return make_error("cannot get " + where + ": " + failure);
     } else {
       failure = outcome.error().message;
     }
     if (attempt >= ctx_.retry.max_attempts)
-      return make_error("cannot get " + where + ": " + failure + " (after " +
-                        std::to_string(attempt) + " attempts)");
-    if (result.bytes > before) ++result.resumes;
+      return make_error("cannot get " + where + ": " + failure + " " + attempts_note(attempt));
+    if (result.bytes > 0 && etag.empty())
+      return make_error("cannot get " + where + ": " + failure + " after " +
+                        std::to_string(result.bytes) +
+                        " bytes, and not resuming: the response had no ETag to pin the "
+                        "object's version, so the rest could come from another one");
+    if (result.bytes > offset) ++result.resumes;
     Millis delay = backoff.delay(attempt);
     if (!retry_fits(ctx_.retry, ctx_.clock->now(), delay))
       return make_error("cannot get " + where + ": " + failure +

@@ -38,7 +38,11 @@ public:
 
   // Streams the object to on_data (false aborts). A transfer cut off midway
   // is resumed from the byte where it stopped, pinned to the same ETag, so
-  // on_data sees every byte exactly once.
+  // on_data sees every byte exactly once. A resume is used only when it is a
+  // 206 whose Content-Range starts at that byte; anything else (a server
+  // ignoring Range answers 200 with the whole object) fails the object before
+  // a byte of it reaches on_data. Without an ETag there is no resume, only
+  // failure; a 416 once every byte is in means the object is complete.
   Result<S3GetResult> get_object(const std::string& bucket, const std::string& key,
                                  const S3GetOptions& options,
                                  const std::function<bool(const char*, size_t)>& on_data);

@@ -4,7 +4,55 @@
 #include "common/json_value.h"
 #include "common/time_format.h"
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
 namespace c42::aws {
+
+namespace {
+
+// The latest time a TimePoint holds (2262-04-11 with nanosecond clocks); a
+// later SentTimestamp would overflow it and cannot be a real send time.
+constexpr uint64_t kMaxSentTimestampMs = static_cast<uint64_t>(
+    std::chrono::duration_cast<std::chrono::milliseconds>(TimePoint::duration::max()).count());
+
+std::string unreadable(const std::string& action, const std::string& detail) {
+  return "SQS " + action + " returned an unreadable response: " + detail;
+}
+
+// jsoncpp's operator[] throws on a value that is not an object; replies come
+// from the network, so every lookup goes through here instead.
+const Json::Value* member(const Json::Value& object, const char* name) {
+  if (!object.isObject()) return nullptr;
+  return object.find(name, name + std::char_traits<char>::length(name));
+}
+
+// The array `name` of a reply; absent or null means none.
+Result<const Json::Value*> list_member(const Json::Value& reply, const char* name,
+                                       const std::string& action) {
+  const Json::Value* list = member(reply, name);
+  if (list == nullptr || list->isNull()) return static_cast<const Json::Value*>(nullptr);
+  if (!list->isArray())
+    return make_error(unreadable(action, std::string(name) + " is not an array"));
+  return list;
+}
+
+// Plain decimal digits up to `max`; no sign, space or exponent.
+std::optional<uint64_t> parse_decimal(const std::string& text, uint64_t max) {
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+} // namespace
 
 SqsClient::SqsClient(ServiceContext context, Url endpoint)
     : ctx_(std::move(context)), endpoint_(std::move(endpoint)) {}
@@ -31,9 +79,7 @@ Result<Json::Value> SqsClient::call(const std::string& action, const Json::Value
     return make_error("SQS " + action +
                       " failed: " + describe_service_error(response.status, response.body));
   auto json = parse_json_object(response.body.empty() ? "{}" : response.body);
-  if (!json.ok())
-    return make_error("SQS " + action +
-                      " returned an unreadable response: " + json.error().message);
+  if (!json.ok()) return make_error(unreadable(action, json.error().message));
   return json;
 }
 
@@ -50,24 +96,39 @@ Result<std::vector<SqsMessage>> SqsClient::receive(const std::string& queue_url,
   attributes.append("SentTimestamp");
   body["MessageSystemAttributeNames"] = attributes;
   body["AttributeNames"] = attributes; // older endpoints know only this name
+  const std::string action = "ReceiveMessage";
   // Ten messages of up to 1 MiB each, JSON-escaped.
-  auto reply = call("ReceiveMessage", body, wait_seconds * 1000L, kMaxReceiveResponseBytes);
+  auto reply = call(action, body, wait_seconds * 1000L, kMaxReceiveResponseBytes);
   if (!reply.ok()) return reply.error();
+  auto list = list_member(*reply, "Messages", action);
+  if (!list.ok()) return list.error();
   std::vector<SqsMessage> messages;
-  for (const Json::Value& m : (*reply)["Messages"]) {
+  if (*list == nullptr) return messages;
+  for (Json::ArrayIndex i = 0; i < (*list)->size(); ++i) {
+    const Json::Value& m = (**list)[i];
+    // Failing the whole receive leaves every message of it on the queue, to
+    // come back after its visibility timeout; skipping one would be the same
+    // for it but hide the fault.
+    if (!m.isObject())
+      return make_error(unreadable(action, "Messages[" + std::to_string(i) + "] is not an object"));
     SqsMessage message;
     message.message_id = string_member(m, "MessageId");
     message.receipt_handle = string_member(m, "ReceiptHandle");
     message.body = string_member(m, "Body");
     if (message.message_id.empty() || message.receipt_handle.empty())
       return make_error("SQS ReceiveMessage returned a message without id or receipt handle");
-    const Json::Value& attrs = m["Attributes"];
-    std::string count = string_member(attrs, "ApproximateReceiveCount");
-    if (!count.empty()) message.receive_count = std::atoi(count.c_str());
-    std::string sent = string_member(attrs, "SentTimestamp");
-    if (!sent.empty())
+    // Both attributes are informational: a malformed one is treated as absent
+    // rather than costing the message.
+    static const Json::Value kNone;
+    const Json::Value* attrs = member(m, "Attributes");
+    if (attrs == nullptr) attrs = &kNone;
+    auto count = parse_decimal(string_member(*attrs, "ApproximateReceiveCount"),
+                               static_cast<uint64_t>(std::numeric_limits<int>::max()));
+    if (count) message.receive_count = static_cast<int>(*count);
+    auto sent = parse_decimal(string_member(*attrs, "SentTimestamp"), kMaxSentTimestampMs);
+    if (sent)
       message.sent_at =
-          format_iso8601(TimePoint(std::chrono::milliseconds(std::atoll(sent.c_str()))), true);
+          format_iso8601(TimePoint(std::chrono::milliseconds(static_cast<int64_t>(*sent))), true);
     messages.push_back(std::move(message));
   }
   return messages;
@@ -91,16 +152,30 @@ Result<SqsBatchResult> SqsClient::batch(const std::string& action, const std::st
   body["Entries"] = list;
   auto reply = call(action, body, 0, kMaxBatchResponseBytes);
   if (!reply.ok()) return reply.error();
+  auto successful = list_member(*reply, "Successful", action);
+  if (!successful.ok()) return successful.error();
+  auto failed = list_member(*reply, "Failed", action);
+  if (!failed.ok()) return failed.error();
+  // An entry that cannot be read is left out: the caller then has no result
+  // for it and must not count it as done.
   SqsBatchResult result;
-  for (const Json::Value& s : (*reply)["Successful"])
-    result.succeeded.push_back(string_member(s, "Id"));
-  for (const Json::Value& f : (*reply)["Failed"]) {
-    SqsBatchFailure failure;
-    failure.id = string_member(f, "Id");
-    failure.code = string_member(f, "Code");
-    failure.message = string_member(f, "Message");
-    failure.sender_fault = f["SenderFault"].isBool() && f["SenderFault"].asBool();
-    result.failed.push_back(std::move(failure));
+  if (*successful != nullptr) {
+    for (const Json::Value& s : **successful) {
+      std::string id = string_member(s, "Id");
+      if (!id.empty()) result.succeeded.push_back(std::move(id));
+    }
+  }
+  if (*failed != nullptr) {
+    for (const Json::Value& f : **failed) {
+      if (!f.isObject()) continue;
+      SqsBatchFailure failure;
+      failure.id = string_member(f, "Id");
+      failure.code = string_member(f, "Code");
+      failure.message = string_member(f, "Message");
+      const Json::Value* fault = member(f, "SenderFault");
+      failure.sender_fault = fault != nullptr && fault->isBool() && fault->asBool();
+      result.failed.push_back(std::move(failure));
+    }
   }
   return result;
 }

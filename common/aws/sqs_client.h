@@ -19,8 +19,8 @@ struct SqsMessage {
   std::string message_id;
   std::string receipt_handle;
   std::string body;
-  int receive_count = 0;
-  std::string sent_at; // ISO 8601 from SentTimestamp, or empty
+  int receive_count = 0; // 0 when absent or not a plain decimal
+  std::string sent_at;   // ISO 8601 from SentTimestamp; empty when absent or unreadable
 };
 
 struct SqsBatchEntry {
@@ -36,6 +36,9 @@ struct SqsBatchFailure {
   bool sender_fault = false;
 };
 
+// A reply entry that is not an object, or a Successful one without an Id,
+// is in neither list: the caller must treat an entry id found in neither as
+// not done.
 struct SqsBatchResult {
   std::vector<std::string> succeeded; // entry ids
   std::vector<SqsBatchFailure> failed;

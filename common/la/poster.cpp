@@ -89,7 +89,7 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
     }
     sleeper_(delay);
   }
-  if (result.attempts > 0) result.error += " (" + after_attempts(result.attempts) + ")";
+  if (result.attempts > 0) result.error += " " + attempts_note(result.attempts);
   // No answer at all after every retry: the service is unreachable, and
   // every later chunk would fare the same.
   result.fatal = !answered && !result.out_of_time;

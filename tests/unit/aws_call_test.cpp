@@ -1,5 +1,6 @@
 #include "common/aws/aws_call.h"
 #include "common/time_format.h"
+#include "tests/unit/test_support.h"
 
 #include <deque>
 #include <gtest/gtest.h>
@@ -16,72 +17,17 @@ TimePoint at(const char* iso) {
   return t.ok() ? *t : TimePoint();
 }
 
-class StaticCredentials final : public CredentialsProvider {
-public:
-  Result<Credentials> get_credentials() override {
-    ++calls;
-    if (fail) return make_error("no credentials here");
-    Credentials c;
-    c.access_key_id = "AKIDEXAMPLE";
-    c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    return c;
-  }
-  std::string name() const override { return "static"; }
-  int calls = 0;
-  bool fail = false;
-};
+using test_support::ScriptedReply;
+using test_support::StaticCredentials;
+using FakeHttp = test_support::ScriptedHttp;
 
-// One scripted reply: a response, or a transport failure of some kind.
-struct Reply {
-  long status = 200;
-  std::string body;
-  HttpHeaders headers;
-  TransportError failure = TransportError::kNone;
-  std::string streamed; // given to the sink's on_data before the reply
-};
-
-Reply status(long s, std::string body = "", HttpHeaders headers = {}) {
-  Reply r;
-  r.status = s;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
+ScriptedReply status(long s, std::string body = "", HttpHeaders headers = {}) {
+  return test_support::reply(s, std::move(body), std::move(headers));
 }
 
-Reply failure(TransportError kind) {
-  Reply r;
-  r.failure = kind;
-  return r;
+ScriptedReply failure(TransportError kind) {
+  return test_support::transport_failure(kind);
 }
-
-class FakeHttp final : public HttpClient {
-public:
-  Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
-    requests.push_back(request);
-    EXPECT_FALSE(script.empty()) << "unexpected request " << requests.size();
-    if (script.empty()) return make_error("no scripted reply");
-    Reply r = script.front();
-    script.pop_front();
-    if (sink && !r.streamed.empty()) {
-      HttpResponse head;
-      head.status = 200;
-      if (sink->on_headers) sink->on_headers(head);
-      sink->on_data(r.streamed.data(), r.streamed.size());
-    }
-    last = r.failure;
-    if (r.failure != TransportError::kNone) return make_error("connection reset by peer");
-    HttpResponse response;
-    response.status = r.status;
-    response.body = r.body;
-    response.headers = r.headers;
-    return response;
-  }
-  TransportError last_failure() const override { return last; }
-
-  std::deque<Reply> script;
-  std::vector<HttpRequest> requests;
-  TransportError last = TransportError::kNone;
-};
 
 class AwsCall : public testing::Test {
 protected:
@@ -246,6 +192,14 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
   EXPECT_EQ(sleeps.size(), 2u);
 }
 
+TEST_F(AwsCall, OneAttemptIsSingular) {
+  ctx.retry.max_attempts = 1;
+  http.script = {failure(TransportError::kNetwork)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().message, "connection reset by peer (after 1 attempt)");
+}
+
 TEST_F(AwsCall, NetworkErrorOnTheLastAttemptIsAnError) {
   ctx.retry.max_attempts = 2;
   http.script = {status(503), failure(TransportError::kNetwork)};
@@ -288,8 +242,8 @@ TEST_F(AwsCall, NoRetryOnceBodyBytesReachedTheSink) {
     received.append(data, size);
     return true;
   };
-  Reply broken = failure(TransportError::kNetwork);
-  broken.streamed = "partial";
+  ScriptedReply broken = failure(TransportError::kNetwork);
+  broken.body = "partial";
   http.script = {broken, status(200)};
   auto outcome = call_with_retries(ctx, request, true, &sink);
   EXPECT_FALSE(outcome.ok());

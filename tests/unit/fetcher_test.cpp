@@ -156,6 +156,25 @@ std::string code42_body(const std::string& bucket, const std::string& key,
   return to_json_line(v);
 }
 
+struct Code42Object {
+  std::string bucket;
+  std::string key; // literal: Code42 does not URL-encode
+  std::string time = "2024-05-02T08:00:00Z";
+};
+
+// One Code42 message naming several objects: a JSON array of notifications.
+std::string code42_list_body(const std::vector<Code42Object>& objects) {
+  Json::Value list(Json::arrayValue);
+  for (const Code42Object& o : objects) {
+    Json::Value v(Json::objectValue);
+    v["Bucket Name"] = o.bucket;
+    v["Object Key"] = o.key;
+    v["Event Time"] = o.time;
+    list.append(v);
+  }
+  return to_json_line(list);
+}
+
 struct EventObject {
   std::string bucket;
   std::string key; // as S3 writes it: form-URL-encoded
@@ -205,6 +224,23 @@ struct Output {
   }
 };
 
+aws::ServiceContext s3_context(aws::CredentialsProvider& credentials, const Clock& clock) {
+  aws::ServiceContext ctx;
+  ctx.credentials = &credentials;
+  ctx.clock = &clock;
+  ctx.region = "us-east-1";
+  ctx.service = "s3";
+  ctx.sleeper = [](Millis) {};
+  return ctx;
+}
+
+aws::S3Addressing s3_addressing() {
+  aws::S3Addressing addressing;
+  addressing.endpoint = parse_url("https://s3.us-east-1.amazonaws.com").value();
+  addressing.path_style = true;
+  return addressing;
+}
+
 class FetcherTest : public testing::Test {
 protected:
   FetcherTest() : clock(at("2024-05-02T12:00:00Z")) { config.parallel = 4; }
@@ -217,18 +253,16 @@ protected:
     {
       LineWriter writer(out_file.fd());
       LineReader reader(in_file.fd(), reader_max);
-      Fetcher fetcher(
-          config,
-          [this] {
-            std::lock_guard<std::mutex> lock(store.mutex);
-            ++store.sources_made;
-            return std::make_unique<FakeSource>(store);
-          },
-          clock, writer,
-          [this](Severity, const std::string& w) {
-            std::lock_guard<std::mutex> lock(store.mutex);
-            warnings.push_back(w);
-          });
+      ObjectSourceFactory fake = [this] {
+        std::lock_guard<std::mutex> lock(store.mutex);
+        ++store.sources_made;
+        return std::make_unique<FakeSource>(store);
+      };
+      Fetcher fetcher(config, sources ? sources : fake, clock, writer,
+                      [this](Severity, const std::string& w) {
+                        std::lock_guard<std::mutex> lock(store.mutex);
+                        warnings.push_back(w);
+                      });
       outcome = fetcher.run(read_input ? &reader : nullptr, references);
       stats.messages = fetcher.stats().messages.load();
       stats.messages_failed = fetcher.stats().messages_failed.load();
@@ -258,6 +292,7 @@ protected:
   };
 
   FetchConfig config;
+  ObjectSourceFactory sources; // unset: FakeSources over `store`
   size_t reader_max = 64u << 20;
   FakeStore store;
   FixedClock clock;
@@ -340,6 +375,67 @@ TEST_F(FetcherTest, ObjectsOfOneMessageAreFetchedInParallel) {
   }
   EXPECT_EQ(lines_by_key["dir/a b.txt"], (std::vector<std::string>{"a1", "a2"}));
   EXPECT_EQ(lines_by_key["dir/c+d.txt"], (std::vector<std::string>{"c1"}));
+}
+
+TEST_F(FetcherTest, Code42ListMessageFetchesEveryObject) {
+  store.put("b", "x/one+1.json", {"1a\n1b\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "x/two%20.json", {"2a\n", at("2024-05-02T09:00:00Z")});
+  store.put("c", "x/three.json", {"3a\n3b\n3c", at("2024-05-02T09:00:00Z")});
+  std::string body = code42_list_body({{"b", "x/one+1.json", "2024-05-02T08:00:01Z"},
+                                       {"b", "x/two%20.json", "2024-05-02T08:00:02Z"},
+                                       {"c", "x/three.json", "2024-05-02T08:00:03Z"}});
+  auto outcome = run(message_line("1", body) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(std::set<std::string>(store.gets.begin(), store.gets.end()),
+            (std::set<std::string>{"b/x/one+1.json", "b/x/two%20.json", "c/x/three.json"}));
+  ASSERT_EQ(out.of_kind("begin").size(), 1u);
+  ASSERT_EQ(out.of_kind("end").size(), 1u);
+  EXPECT_EQ(control_kind(out.lines.front()), "begin");
+  EXPECT_EQ(control_kind(out.lines.back()), "end");
+  std::map<std::string, std::vector<std::string>> lines_by_object;
+  std::map<std::string, std::string> time_by_object;
+  for (const auto& r : out.records()) {
+    std::string name = r["bucket"].asString() + "/" + r["key"].asString();
+    lines_by_object[name].push_back(r["line"].asString());
+    time_by_object[name] = r["event_time"].asString();
+  }
+  EXPECT_EQ(lines_by_object["b/x/one+1.json"], (std::vector<std::string>{"1a", "1b"}));
+  EXPECT_EQ(lines_by_object["b/x/two%20.json"], (std::vector<std::string>{"2a"}));
+  EXPECT_EQ(lines_by_object["c/x/three.json"], (std::vector<std::string>{"3a", "3b", "3c"}));
+  EXPECT_EQ(time_by_object["b/x/one+1.json"], "2024-05-02T08:00:01Z");
+  EXPECT_EQ(time_by_object["c/x/three.json"], "2024-05-02T08:00:03Z");
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->ok);
+  EXPECT_EQ(end->fetched, 3u);
+  EXPECT_EQ(end->failed, 0u);
+  EXPECT_EQ(end->records, 6u);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST_F(FetcherTest, Code42ListWithAMissingObjectFailsTheMessageButKeepsTheRest) {
+  store.put("b", "one", {"1a\n1b\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "three", {"3a\n", at("2024-05-02T09:00:00Z")});
+  std::string body = code42_list_body({{"b", "one"}, {"b", "two"}, {"b", "three"}});
+  auto outcome = run(message_line("1", body) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  ASSERT_EQ(out.of_kind("begin").size(), 1u);
+  ASSERT_EQ(out.of_kind("end").size(), 1u);
+  EXPECT_EQ(control_kind(out.lines.back()), "end");
+  std::map<std::string, std::vector<std::string>> lines_by_key;
+  for (const auto& r : out.records())
+    lines_by_key[r["key"].asString()].push_back(r["line"].asString());
+  EXPECT_EQ(lines_by_key["one"], (std::vector<std::string>{"1a", "1b"}));
+  EXPECT_EQ(lines_by_key["three"], (std::vector<std::string>{"3a"}));
+  EXPECT_EQ(lines_by_key.count("two"), 0u);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->fetched, 2u);
+  EXPECT_EQ(end->failed, 1u);
+  EXPECT_EQ(end->records, 3u);
+  EXPECT_NE(end->error.find("s3://b/two"), std::string::npos) << end->error;
+  EXPECT_NE(end->error.find("NoSuchKey"), std::string::npos) << end->error;
 }
 
 TEST_F(FetcherTest, GzipObjectsAreDecompressed) {
@@ -606,6 +702,36 @@ TEST_F(FetcherTest, LenientDoesNotRescueUnreadableBodies) {
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
+}
+
+// Through the real S3 client: a store that ignores Range on a resume must
+// cost the object, not splice "b" onto "a\n" and send every line twice.
+TEST_F(FetcherTest, ResumeAnsweredWithTheWholeObjectFailsItWithoutDuplicates) {
+  const std::string data = "a\nbb\nccc\n";
+  const HttpHeaders headers = {{"ETag", "\"e1\""},
+                               {"Content-Length", std::to_string(data.size())},
+                               {"Last-Modified", "Thu, 02 May 2024 09:00:00 GMT"}};
+  auto broken = test_support::reply(200, data.substr(0, 3), headers);
+  broken.failure = TransportError::kNetwork;
+  auto whole = test_support::reply(200, data, headers);
+  test_support::StaticCredentials credentials;
+  sources = [&] {
+    auto http = std::make_unique<test_support::ScriptedHttp>();
+    http->script = {broken, whole};
+    return std::make_unique<S3ObjectSource>(std::move(http), s3_context(credentials, clock),
+                                            s3_addressing());
+  };
+  config.parallel = 1;
+  auto outcome = run(message_line("1", code42_body("b", "k")) + "\n");
+  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  auto records = out.records();
+  ASSERT_EQ(records.size(), 1u);
+  expect_record(records[0], "b", "k", 1, "a", "2024-05-02T08:00:00Z");
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->failed, 1u);
+  EXPECT_NE(end->error.find("did not honour the Range request"), std::string::npos) << end->error;
 }
 
 TEST_F(FetcherTest, OverlongObjectLineFailsTheObject) {

@@ -57,6 +57,65 @@ TEST(S3Event, Code42FormWithoutEventTimeOrWithPercent) {
   EXPECT_EQ(a.objects[0].event_time, "");
 }
 
+void expect_code42_list(const S3Announcement& a) {
+  ASSERT_EQ(a.objects.size(), 3u);
+  EXPECT_EQ(a.objects[0].bucket, "c42-exports-prod");
+  EXPECT_EQ(a.objects[0].key, "code42/file events+alerts/2024-05-01T12:00:00Z.json.gz");
+  EXPECT_EQ(a.objects[0].event_time, "2024-05-01T12:00:03.512Z");
+  EXPECT_EQ(a.objects[1].bucket, "c42-exports-prod");
+  EXPECT_EQ(a.objects[1].key, "code42/audit/100%25 done%2B.json.gz"); // literal, not decoded
+  EXPECT_EQ(a.objects[1].event_time, "2024-05-01T12:00:04.001Z");
+  EXPECT_EQ(a.objects[2].bucket, "c42-exports-eu");
+  EXPECT_EQ(a.objects[2].key, "code42/alerts/2024-05-01T12:00:00Z.json.gz");
+  EXPECT_EQ(a.objects[2].event_time, "");
+}
+
+TEST(S3Event, Code42ListNamesEveryObject) {
+  S3Announcement a = parse_ok(sample("code42_list.json"));
+  EXPECT_EQ(a.format, "code42");
+  EXPECT_FALSE(a.test_event);
+  expect_code42_list(a);
+}
+
+TEST(S3Event, Code42ListOfOne) {
+  S3Announcement a = parse_ok(R"([{"Bucket Name":"b","Object Key":"k+1"}])");
+  EXPECT_EQ(a.format, "code42");
+  ASSERT_EQ(a.objects.size(), 1u);
+  EXPECT_EQ(a.objects[0].key, "k+1");
+}
+
+TEST(S3Event, SnsWrappedCode42List) {
+  S3Announcement a = parse_ok(sample("sns_code42_list.json"));
+  EXPECT_EQ(a.format, "sns+code42");
+  expect_code42_list(a);
+}
+
+TEST(S3Event, Code42ListErrors) {
+  const std::string ok = R"({"Bucket Name":"b","Object Key":"k"})";
+  EXPECT_EQ(parse_error("[]"), "Code42 notification list is empty");
+  EXPECT_EQ(parse_error(" [ ] "), "Code42 notification list is empty");
+  EXPECT_EQ(parse_error("[" + ok + R"(,"x"])"),
+            R"(Code42 notification [1] is not an object: '"x"')");
+  EXPECT_EQ(parse_error("[1,2]"), "Code42 notification [0] is not an object: '1'");
+  EXPECT_EQ(
+      parse_error("[" + ok + "," + ok + ",[" + ok + "]]"),
+      R"(Code42 notification [2] is not an object: '[{"Bucket Name":"b","Object Key":"k"}]')");
+  EXPECT_EQ(parse_error("[" + ok + "," + ok + R"(,null])"),
+            "Code42 notification [2] is not an object: 'null'");
+  EXPECT_EQ(parse_error("[" + ok + R"(,{"Bucket Name":"b"}])"),
+            R"(Code42 notification [1]: "Object Key" is missing)");
+  EXPECT_EQ(parse_error(R"([{"Bucket Name":"","Object Key":"k"}])"),
+            R"(Code42 notification [0]: "Bucket Name" is empty)");
+  // Only Code42 notifications may be listed: other envelopes are objects of
+  // another shape, not a list of them.
+  EXPECT_EQ(parse_error(R"([{"Records":[]}])"),
+            R"(Code42 notification [0]: "Bucket Name" is missing)");
+  EXPECT_EQ(parse_error(R"({"Type":"Notification","Message":"[]"})"),
+            "SNS notification's Message: Code42 notification list is empty");
+  EXPECT_EQ(parse_error(R"({"Type":"Notification","Message":"[7]"})"),
+            "SNS notification's Message: Code42 notification [0] is not an object: '7'");
+}
+
 TEST(S3Event, S3PutNotification) {
   S3Announcement a = parse_ok(sample("s3_put.json"));
   EXPECT_EQ(a.format, "s3");
@@ -221,7 +280,12 @@ TEST(S3Event, NotJsonOrUnknownShape) {
   std::string not_json = parse_error("hello world");
   EXPECT_EQ(not_json.rfind("message body is not valid JSON (", 0), 0u) << not_json;
   EXPECT_EQ(not_json.find('\n'), std::string::npos) << not_json;
-  EXPECT_EQ(parse_error("[1,2]"), "message body is not a JSON object: '[1,2]'");
+  // The strict parser wants an object or array at the top.
+  for (const char* scalar : {"42", R"("text")", "null"}) {
+    std::string message = parse_error(scalar);
+    EXPECT_EQ(message.rfind("message body is not valid JSON (", 0), 0u) << message;
+    EXPECT_NE(message.find(std::string("'") + scalar + "'"), std::string::npos) << message;
+  }
   EXPECT_EQ(parse_error(R"({"hello":"world"})"),
             R"(not a Code42, S3, SNS or EventBridge notification: '{"hello":"world"}')");
   EXPECT_NE(parse_error(R"({"Event":"s3:Other"})").find("expected s3:TestEvent"),
@@ -265,7 +329,8 @@ TEST(S3Event, NoExceptionsEscape) {
         R"({"Type":"Notification","Message":{}})", R"({"Type":{"a":1}})",
         R"({"detail-type":"Object Created","source":"aws.s3","detail":"x"})",
         R"({"detail-type":1,"source":"aws.s3"})", R"({"Event":null})", R"({"Bucket Name":null})",
-        R"({"Records":null})"}) {
+        R"({"Records":null})", "[[]]", R"([{"Bucket Name":{}}])", "[{}]",
+        R"({"Type":"Notification","Message":"[[1]]"})"}) {
     auto r = parse_s3_announcement(body);
     EXPECT_FALSE(r.ok()) << body;
   }

@@ -1,8 +1,14 @@
 // Scaffolding the unit tests share: a temporary file to stand in for a
-// tool's standard input or output, and NDJSON line splitting.
+// tool's standard input or output, NDJSON line splitting, and a scripted
+// HttpClient with fixed credentials for the AWS clients.
 #pragma once
 
+#include "common/aws/credentials.h"
+#include "common/http.h"
+
+#include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <gtest/gtest.h>
 #include <string>
 #include <unistd.h>
@@ -54,5 +60,87 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   }
   return lines;
 }
+
+class StaticCredentials final : public aws::CredentialsProvider {
+public:
+  Result<aws::Credentials> get_credentials() override {
+    ++calls;
+    if (fail) return make_error("no credentials here");
+    aws::Credentials c;
+    c.access_key_id = "AKIDEXAMPLE";
+    c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    return c;
+  }
+  std::string name() const override { return "static"; }
+  int calls = 0;
+  bool fail = false;
+};
+
+// One scripted exchange. With a BodySink and a 2xx status the body is
+// streamed to the sink (on_headers first, as curl_http does) and `failure`,
+// if any, strikes after it: a transfer broken off midway. Otherwise the body
+// is returned whole, or `failure` replaces the response.
+struct ScriptedReply {
+  long status = 200;
+  HttpHeaders headers;
+  std::string body;
+  TransportError failure = TransportError::kNone;
+};
+
+inline ScriptedReply reply(long status, std::string body = "", HttpHeaders headers = {}) {
+  ScriptedReply r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+inline ScriptedReply transport_failure(TransportError kind) {
+  ScriptedReply r;
+  r.failure = kind;
+  return r;
+}
+
+// Serves `script` in order and records every request.
+class ScriptedHttp final : public HttpClient {
+public:
+  Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
+    requests.push_back(request);
+    last = TransportError::kNone;
+    EXPECT_FALSE(script.empty()) << "unexpected request " << requests.size();
+    if (script.empty()) return make_error("no scripted reply");
+    ScriptedReply r = script.front();
+    script.pop_front();
+    HttpResponse response;
+    response.status = r.status;
+    response.headers = r.headers;
+    const bool streaming = sink != nullptr && r.status >= 200 && r.status < 300;
+    if (streaming) {
+      if (sink->on_headers && !sink->on_headers(response)) return aborted();
+      size_t step = piece == 0 ? std::max<size_t>(r.body.size(), 1) : piece;
+      for (size_t pos = 0; pos < r.body.size(); pos += step) {
+        size_t n = std::min(step, r.body.size() - pos);
+        if (sink->on_data && !sink->on_data(r.body.data() + pos, n)) return aborted();
+      }
+    } else {
+      response.body = r.body;
+    }
+    last = r.failure;
+    if (r.failure != TransportError::kNone) return make_error("connection reset by peer");
+    return response;
+  }
+  TransportError last_failure() const override { return last; }
+
+  std::deque<ScriptedReply> script;
+  std::vector<HttpRequest> requests;
+  size_t piece = 0; // bytes per on_data call; 0: the whole body at once
+  TransportError last = TransportError::kNone;
+
+private:
+  Result<HttpResponse> aborted() {
+    last = TransportError::kAborted;
+    return make_error("transfer aborted");
+  }
+};
 
 } // namespace c42::test_support

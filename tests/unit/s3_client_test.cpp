@@ -1,0 +1,353 @@
+#include "common/aws/s3_client.h"
+#include "common/time_format.h"
+#include "tests/unit/test_support.h"
+
+#include <gtest/gtest.h>
+#include <string>
+#include <vector>
+
+namespace c42::aws {
+namespace {
+
+using test_support::reply;
+using test_support::ScriptedReply;
+
+const std::string kData = "line one\nline two\nline three\n"; // 29 bytes
+const std::string kETag = "\"9b2cf535f27731c974343645a3985328\"";
+
+std::string total() {
+  return std::to_string(kData.size());
+}
+
+// The first GET: 200 with the whole object announced, broken off after
+// `delivered` bytes (or complete when delivered is the object's size).
+ScriptedReply first_part(size_t delivered, const std::string& etag = kETag) {
+  HttpHeaders headers = {{"Content-Length", total()},
+                         {"Last-Modified", "Wed, 01 May 2024 10:00:00 GMT"}};
+  if (!etag.empty()) headers.emplace_back("ETag", etag);
+  ScriptedReply r = reply(200, kData.substr(0, delivered), headers);
+  if (delivered < kData.size()) r.failure = TransportError::kNetwork;
+  return r;
+}
+
+// A resumed GET answered as Range asks: 206 from `from` to the end.
+ScriptedReply rest_from(size_t from, const std::string& etag = kETag) {
+  HttpHeaders headers = {{"Content-Range", "bytes " + std::to_string(from) + "-" +
+                                               std::to_string(kData.size() - 1) + "/" + total()},
+                         {"Content-Length", std::to_string(kData.size() - from)}};
+  if (!etag.empty()) headers.emplace_back("ETag", etag);
+  return reply(206, kData.substr(from), headers);
+}
+
+class S3ClientTest : public testing::Test {
+protected:
+  S3ClientTest() : clock(TimePoint(std::chrono::seconds(1714564800))) {
+    http.piece = 4; // bytes arrive in several on_data calls
+    auto endpoint = parse_url("https://s3.us-east-1.amazonaws.com");
+    EXPECT_TRUE(endpoint.ok());
+    addressing.endpoint = *endpoint;
+    addressing.path_style = true;
+  }
+
+  Result<S3GetResult> get(S3GetOptions options = {}) {
+    ServiceContext ctx;
+    ctx.http = &http;
+    ctx.credentials = &credentials;
+    ctx.clock = &clock;
+    ctx.region = "us-east-1";
+    ctx.service = "s3";
+    ctx.retry.max_attempts = max_attempts;
+    ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };
+    S3Client client(ctx, addressing);
+    return client.get_object("bkt", "dir/obj.json", options, [this](const char* data, size_t n) {
+      received.append(data, n);
+      return true;
+    });
+  }
+
+  std::optional<std::string> header(size_t request, const char* name) const {
+    if (request >= http.requests.size()) return std::nullopt;
+    return find_header(http.requests[request].headers, name);
+  }
+
+  test_support::ScriptedHttp http;
+  test_support::StaticCredentials credentials;
+  FixedClock clock;
+  S3Addressing addressing;
+  int max_attempts = 6;
+  std::vector<Millis> sleeps;
+  std::string received;
+};
+
+TEST_F(S3ClientTest, WholeObjectInOneGet) {
+  http.script = {first_part(kData.size())};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(received, kData);
+  EXPECT_EQ(r->bytes, kData.size());
+  EXPECT_EQ(r->resumes, 0);
+  EXPECT_FALSE(r->skipped);
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_FALSE(header(0, "Range").has_value());
+  EXPECT_FALSE(header(0, "If-Match").has_value());
+}
+
+// (a) A correct 206 continues exactly where the transfer stopped.
+TEST_F(S3ClientTest, ResumeWithACorrect206DeliversEveryByteOnce) {
+  for (size_t k : {1u, 9u, 12u, 28u}) {
+    http.requests.clear();
+    received.clear();
+    http.script = {first_part(k), rest_from(k)};
+    auto r = get();
+    ASSERT_TRUE(r.ok()) << k << ": " << r.error().message;
+    EXPECT_EQ(received, kData) << k;
+    EXPECT_EQ(r->bytes, kData.size()) << k;
+    EXPECT_EQ(r->resumes, 1) << k;
+    ASSERT_EQ(http.requests.size(), 2u) << k;
+    EXPECT_EQ(header(1, "Range"), "bytes=" + std::to_string(k) + "-") << k;
+    EXPECT_EQ(header(1, "If-Match"), kETag) << k;
+  }
+}
+
+// (b) A server that ignores Range sends the whole object again with 200:
+// appending it would splice the half line and repeat everything before it.
+TEST_F(S3ClientTest, FullBodyOnResumeFailsTheObject) {
+  http.script = {first_part(12), reply(200, kData, {{"Content-Length", total()}, {"ETag", kETag}}),
+                 rest_from(12)};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(received, kData.substr(0, 12)) << "no byte of the 200 may reach on_data";
+  EXPECT_NE(r.error().message.find("s3://bkt/dir/obj.json"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("did not honour the Range request"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("HTTP 200"), std::string::npos) << r.error().message;
+  EXPECT_EQ(http.requests.size(), 2u) << "ignoring Range is not worth another try";
+}
+
+// (c) A 206 from anywhere but the first missing byte is refused too.
+TEST_F(S3ClientTest, PartialContentFromTheWrongOffsetFailsTheObject) {
+  const std::vector<HttpHeaders> wrong = {
+      {{"Content-Range", "bytes 0-28/29"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 11-28/29"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 13-28/29"}, {"ETag", kETag}},
+      {{"ETag", kETag}}, // no Content-Range at all
+      {{"Content-Range", "bytes */29"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 12-/29"}, {"ETag", kETag}},
+      {{"Content-Range", "items 12-28/29"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 12-28/29x"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 012x-28/29"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 99999999999999999999999-28/29"}, {"ETag", kETag}},
+  };
+  for (const HttpHeaders& headers : wrong) {
+    std::string shown = headers.size() > 1 ? headers[0].second : "(none)";
+    http.requests.clear();
+    received.clear();
+    http.script = {first_part(12), reply(206, kData, headers)};
+    auto r = get();
+    ASSERT_FALSE(r.ok()) << shown;
+    EXPECT_EQ(received, kData.substr(0, 12)) << shown;
+    EXPECT_NE(r.error().message.find("did not honour the Range request"), std::string::npos)
+        << shown << ": " << r.error().message;
+    EXPECT_EQ(r.error().message.find('\n'), std::string::npos) << r.error().message;
+    EXPECT_EQ(http.requests.size(), 2u) << shown;
+  }
+}
+
+// A 206 that does start at the right byte, but of an object of another size
+// or ETag, is of another version (a server ignoring If-Match).
+TEST_F(S3ClientTest, PartialContentOfAnotherVersionFailsTheObject) {
+  const std::vector<HttpHeaders> other = {
+      {{"Content-Range", "bytes 12-33/34"}, {"ETag", kETag}},
+      {{"Content-Range", "bytes 12-28/29"}, {"ETag", "\"another\""}},
+  };
+  for (const HttpHeaders& headers : other) {
+    http.requests.clear();
+    received.clear();
+    http.script = {first_part(12), reply(206, kData.substr(12), headers)};
+    auto r = get();
+    ASSERT_FALSE(r.ok()) << headers[1].second;
+    EXPECT_EQ(received, kData.substr(0, 12));
+    EXPECT_NE(r.error().message.find("object changed while it was being read"), std::string::npos)
+        << r.error().message;
+  }
+}
+
+// (d) Without an ETag nothing pins the version the first bytes came from.
+TEST_F(S3ClientTest, NoETagMeansNoResume) {
+  http.script = {first_part(12, "")};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(received, kData.substr(0, 12));
+  EXPECT_EQ(http.requests.size(), 1u) << "no resume request may be sent";
+  EXPECT_NE(r.error().message.find("s3://bkt/dir/obj.json"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find("ETag"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("connection reset"), std::string::npos) << r.error().message;
+}
+
+// Before any byte was delivered a retry is a fresh GET, ETag or not.
+TEST_F(S3ClientTest, NoETagIsFineWhileNothingWasDelivered) {
+  http.script = {first_part(0, ""), first_part(kData.size(), "")};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(received, kData);
+  ASSERT_EQ(http.requests.size(), 2u);
+  EXPECT_FALSE(header(1, "Range").has_value());
+}
+
+// (e) Every byte arrived but the connection broke before the end was seen:
+// the resume asks for nothing that exists, and that means done.
+TEST_F(S3ClientTest, RangeNotSatisfiableAfterEveryByteIsSuccess) {
+  ScriptedReply all_then_reset = first_part(kData.size());
+  all_then_reset.failure = TransportError::kNetwork;
+  // Total known from the 416's Content-Range, from the first Content-Length,
+  // or from both.
+  const std::vector<HttpHeaders> answers = {
+      {{"Content-Range", "bytes */29"}},
+      {},
+  };
+  for (const HttpHeaders& headers : answers) {
+    http.requests.clear();
+    received.clear();
+    http.script = {all_then_reset,
+                   reply(416,
+                         "<Error><Code>InvalidRange</Code><Message>The requested range is not "
+                         "satisfiable</Message></Error>",
+                         headers)};
+    auto r = get();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(received, kData);
+    EXPECT_EQ(r->bytes, kData.size());
+    ASSERT_EQ(http.requests.size(), 2u);
+    EXPECT_EQ(header(1, "Range"), "bytes=29-");
+  }
+}
+
+TEST_F(S3ClientTest, RangeNotSatisfiableAfterTheLastByteFromThe416Alone) {
+  // A first response without Content-Length (chunked): the 416 tells.
+  ScriptedReply chunked = reply(200, kData, {{"ETag", kETag}});
+  chunked.failure = TransportError::kNetwork;
+  http.script = {chunked, reply(416, "", {{"Content-Range", "bytes */29"}})};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(received, kData);
+}
+
+TEST_F(S3ClientTest, RangeNotSatisfiableBeforeTheEndIsAnError) {
+  http.script = {first_part(12), reply(416, "", {{"Content-Range", "bytes */29"}})};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(received, kData.substr(0, 12));
+  // Nothing says how long the object is: not provably finished.
+  ScriptedReply chunked = reply(200, kData, {{"ETag", kETag}});
+  chunked.failure = TransportError::kNetwork;
+  http.requests.clear();
+  received.clear();
+  http.script = {chunked, reply(416, "")};
+  EXPECT_FALSE(get().ok());
+}
+
+// (f) Every resume is pinned to the ETag of the response the first byte came
+// from, however many times the transfer breaks.
+TEST_F(S3ClientTest, IfMatchCarriesTheFirstETag) {
+  ScriptedReply middle = rest_from(10, "");
+  middle.body = kData.substr(10, 10);
+  middle.failure = TransportError::kNetwork;
+  http.script = {first_part(0, "\"v0\""), first_part(10, kETag), middle, rest_from(20)};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(received, kData);
+  EXPECT_EQ(r->resumes, 2);
+  ASSERT_EQ(http.requests.size(), 4u);
+  EXPECT_FALSE(header(0, "If-Match").has_value());
+  EXPECT_FALSE(header(1, "If-Match").has_value()) << "nothing delivered yet: a fresh GET";
+  EXPECT_FALSE(header(1, "Range").has_value());
+  EXPECT_EQ(header(2, "Range"), "bytes=10-");
+  EXPECT_EQ(header(2, "If-Match"), kETag);
+  EXPECT_EQ(header(3, "Range"), "bytes=20-");
+  EXPECT_EQ(header(3, "If-Match"), kETag);
+}
+
+TEST_F(S3ClientTest, ObjectReplacedDuringTheTransferFails) {
+  http.script = {first_part(12), reply(412, "<Error><Code>PreconditionFailed</Code></Error>", {})};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("object changed while it was being read"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(received, kData.substr(0, 12));
+}
+
+// --- error text ---
+
+TEST_F(S3ClientTest, NetworkFailureNamesTheAttemptsOnce) {
+  for (int i = 0; i < 6; ++i)
+    http.script.push_back(test_support::transport_failure(TransportError::kNetwork));
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "cannot get s3://bkt/dir/obj.json: connection reset by peer (after 6 attempts)");
+  EXPECT_EQ(http.requests.size(), 6u);
+  EXPECT_EQ(sleeps.size(), 5u);
+}
+
+TEST_F(S3ClientTest, OneAttemptIsSingular) {
+  max_attempts = 1;
+  http.script = {test_support::transport_failure(TransportError::kNetwork)};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "cannot get s3://bkt/dir/obj.json: connection reset by peer (after 1 attempt)");
+}
+
+TEST_F(S3ClientTest, ServerErrorsAreRetriedThenReported) {
+  http.script = {reply(503, "<Error><Code>SlowDown</Code><Message>Reduce</Message></Error>"),
+                 first_part(kData.size())};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(received, kData);
+
+  max_attempts = 2;
+  http.requests.clear();
+  received.clear();
+  http.script = {reply(500), reply(503, "<Error><Code>SlowDown</Code></Error>")};
+  auto failed = get();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message,
+            "cannot get s3://bkt/dir/obj.json: SlowDown (HTTP 503) (after 2 attempts)");
+}
+
+TEST_F(S3ClientTest, ClientErrorsAreNotRetried) {
+  http.script = {
+      reply(404, "<Error><Code>NoSuchKey</Code><Message>The key does not exist</Message></Error>")};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "cannot get s3://bkt/dir/obj.json: NoSuchKey: The key does not exist (HTTP 404)");
+  EXPECT_EQ(http.requests.size(), 1u);
+}
+
+// --- modified_since ---
+
+TEST_F(S3ClientTest, OlderObjectIsSkippedWithoutData) {
+  S3GetOptions options;
+  options.modified_since = parse_iso8601("2024-05-02T00:00:00Z").value();
+  http.script = {first_part(kData.size())}; // Last-Modified 2024-05-01T10:00:00Z
+  auto r = get(options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->skipped);
+  EXPECT_TRUE(received.empty());
+  EXPECT_EQ(header(0, "If-Modified-Since"), "Wed, 01 May 2024 23:59:59 GMT");
+}
+
+TEST_F(S3ClientTest, NotModifiedIsSkipped) {
+  S3GetOptions options;
+  options.modified_since = parse_iso8601("2024-05-02T00:00:00Z").value();
+  http.script = {reply(304)};
+  auto r = get(options);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->skipped);
+}
+
+} // namespace
+} // namespace c42::aws
