@@ -23,6 +23,16 @@ std::string one_line(std::string text, size_t limit = 300) {
 
 } // namespace
 
+bool has_retryable_code(const HttpResponse& response) {
+  if (is_retryable_error_code(parse_service_error(response.status, response.body).code))
+    return true;
+  // SQS's JSON protocol also names the error as its query API did, in a
+  // header: "AWS.SimpleQueueService.NonExistentQueue;Sender".
+  std::string query = response.header("x-amzn-query-error").value_or("");
+  query = query.substr(0, query.find(';'));
+  return is_retryable_error_code(query.substr(query.rfind('.') + 1));
+}
+
 ServiceError parse_service_error(long status, const std::string& body) {
   ServiceError error;
   auto json = parse_json_object(body);
@@ -87,7 +97,11 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     auto signed_request = prepare_attempt(ctx, request, s3_mode);
     if (!signed_request.ok()) {
       // Past the deadline after earlier attempts: last_error says what they met.
-      if (attempt > 1 && signed_request.error().message == kDeadlinePassed) break;
+      if (attempt > 1 && signed_request.error().message == kDeadlinePassed) {
+        outcome.attempts = attempt - 1;
+        last_error += "; the run's deadline passed before another attempt";
+        break;
+      }
       return signed_request.error();
     }
     auto response = ctx.http->send(*signed_request, sink ? &tracking : nullptr);
@@ -98,8 +112,7 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
       if (status >= 200 && status < 300) return outcome;
       // Throttling arrives as HTTP 400 with a code (SQS RequestThrottled),
       // so the code decides as well as the status.
-      ServiceError error = parse_service_error(status, outcome.response.body);
-      if (!is_retryable_status(status) && !is_retryable_error_code(error.code)) return outcome;
+      if (!is_retryable_status(status) && !has_retryable_code(outcome.response)) return outcome;
       last_error = describe_service_error(status, outcome.response.body);
       if (auto header = outcome.response.header("Retry-After"))
         retry_after = parse_retry_after(*header, ctx.clock->now());

@@ -33,6 +33,10 @@ struct ServiceError {
   std::string message;
 };
 ServiceError parse_service_error(long status, const std::string& body);
+// Whether the error response names a throttling or transient code (AWS
+// sends throttling as HTTP 400 with a code), in its body or, for SQS, in
+// its x-amzn-query-error header.
+bool has_retryable_code(const HttpResponse& response);
 // "AccessDenied: User ... is not authorized (HTTP 403)"
 std::string describe_service_error(long status, const std::string& body);
 

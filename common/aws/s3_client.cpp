@@ -202,8 +202,7 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       }
       failure = describe_service_error(status, outcome->body);
       if (status == 412) failure = "object changed while it was being read (" + failure + ")";
-      if (!is_retryable_status(status) &&
-          !is_retryable_error_code(parse_service_error(status, outcome->body).code))
+      if (!is_retryable_status(status) && !has_retryable_code(*outcome))
         return make_error("cannot get " + where + ": " + failure);
     } else {
       failure = outcome.error().message;

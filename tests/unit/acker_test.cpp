@@ -361,6 +361,38 @@ TEST(Acker, ReleaseMakesUndeliveredMessagesVisible) {
   EXPECT_EQ(o.stats.released, 2u);
   EXPECT_EQ(o.stats.deleted, 1u);
   EXPECT_EQ(o.stats.kept, 1u);
+  // A planned release is no error: the result line says why, stderr nothing.
+  EXPECT_EQ(o.results["id-2"].reason, "posting failed");
+  EXPECT_TRUE(o.warnings.empty()) << o.warnings[0];
+}
+
+// A repeated end line once gave one message both a 'kept' and a 'deleted'
+// result, and its receipt handle twice in one DeleteMessageBatch, which SQS
+// answers by failing the whole batch.
+TEST(Acker, RepeatedEndLineGivesOneResultAndOneBatchEntry) {
+  FakeDeleter deleter;
+  std::string input = span("1", true, 1) + end_line("1", false, 0, "late duplicate") +
+                      end_line("1", true, 1) + span("2", true, 1);
+  Outcome o = run(input, deleter);
+  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  ASSERT_EQ(deleter.calls.size(), 1u);
+  EXPECT_EQ(receipts(deleter.calls[0]), (std::vector<std::string>{"rh-1", "rh-2"}));
+  EXPECT_EQ(o.result_order.size(), 2u) << "one result per message";
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.stats.kept, 0u);
+  ASSERT_EQ(o.warnings.size(), 2u);
+  EXPECT_NE(o.warnings[0].find("repeated end line"), std::string::npos) << o.warnings[0];
+}
+
+TEST(Acker, OverlongLinesAreSkipped) {
+  FakeDeleter deleter;
+  TempFile in_file(span("1", true, 1) + std::string(300000, 'x') + "\n" + span("2", true, 1));
+  TempFile out_file;
+  AckStats stats;
+  LineReader reader(in_file.fd(), 1024);
+  LineWriter writer(out_file.fd());
+  EXPECT_EQ(run_ack({}, deleter, reader, writer, {}, &stats), AckOutcome::kOk);
+  EXPECT_EQ(stats.deleted, 2u);
 }
 
 TEST(Acker, ReleaseFailureIsReported) {

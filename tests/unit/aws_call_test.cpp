@@ -263,6 +263,69 @@ TEST_F(AwsCall, RetriesWithASinkWhileNothingWasDelivered) {
 
 // --- parse_service_error / describe_service_error ---
 
+// SQS answers throttling with HTTP 400 and a code; the SDKs retry on the
+// code, and so do we. Other 400s stay permanent.
+TEST_F(AwsCall, RetriesThrottlingCodesSentAsHttp400) {
+  for (const char* type :
+       {"com.amazonaws.sqs#RequestThrottled", "ThrottlingException", "KmsThrottled"}) {
+    http.requests.clear();
+    http.script = {status(400, std::string(R"({"__type":")") + type + R"(","message":"slow"})"),
+                   status(200, "{}")};
+    auto outcome = call_with_retries(ctx, request, false);
+    ASSERT_TRUE(outcome.ok());
+    EXPECT_EQ(outcome->response.status, 200) << type;
+    EXPECT_EQ(http.requests.size(), 2u) << type;
+  }
+  // The query API's name for the error, in the header SQS adds.
+  http.requests.clear();
+  http.script = {
+      status(400, "{}", {{"x-amzn-query-error", "AWS.SimpleQueueService.RequestThrottled;Sender"}}),
+      status(200, "{}")};
+  auto by_header = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(by_header.ok());
+  EXPECT_EQ(by_header->response.status, 200);
+
+  http.requests.clear();
+  http.script = {status(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue"})"),
+                 status(200, "{}")};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->response.status, 400);
+  EXPECT_EQ(http.requests.size(), 1u);
+  http.script.clear();
+}
+
+TEST_F(AwsCall, EachAttemptEndsByTheDeadline) {
+  request.timeout_ms = 60000;
+  ctx.retry.deadline = clock.now() + std::chrono::seconds(10);
+  http.script = {status(200, "{}")};
+  ASSERT_TRUE(call_with_retries(ctx, request, false).ok());
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].timeout_ms, 10000);
+}
+
+TEST_F(AwsCall, NoAttemptStartsAfterTheDeadline) {
+  ctx.retry.deadline = clock.now() - std::chrono::seconds(1);
+  http.script = {status(200, "{}")};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().message, kDeadlinePassed);
+  EXPECT_TRUE(http.requests.empty());
+}
+
+TEST_F(AwsCall, NoRetryThatWouldStartAfterTheDeadline) {
+  ctx.retry.max_attempts = 10;
+  ctx.retry.deadline = clock.now() + std::chrono::seconds(3);
+  http.script = {failure(TransportError::kNetwork), failure(TransportError::kNetwork),
+                 failure(TransportError::kNetwork), failure(TransportError::kNetwork)};
+  auto outcome = call_with_retries(ctx, request, false);
+  ASSERT_FALSE(outcome.ok());
+  // Every retry moves the clock by its delay and a second: at most three
+  // attempts fit in three seconds.
+  EXPECT_LE(http.requests.size(), 3u);
+  EXPECT_NE(outcome.error().message.find("deadline"), std::string::npos) << outcome.error().message;
+}
+
 TEST(ParseServiceError, JsonTypeWithNamespace) {
   ServiceError e = parse_service_error(
       400,

@@ -158,6 +158,39 @@ TEST(LineReader, UnfinishedLongLineFailsWithoutWaitingForItsEnd) {
   watchdog.join();
 }
 
+// read() passes over a line longer than the limit without holding it and
+// goes on with the next one, so one bad record cannot stop a run.
+TEST(LineReader, ReadSkipsAnOverlongLineAndGoesOn) {
+  const std::string huge(300000, 'h');
+  TempFile file("a\n" + huge + "\nb\n" + huge + "x\n\nc");
+  LineReader reader(file.fd(), 1000);
+  std::string_view line;
+  std::vector<std::string> got;
+  std::vector<uint64_t> overlong;
+  for (;;) {
+    auto r = reader.read(&line);
+    ASSERT_TRUE(r.ok());
+    if (*r == LineRead::kEnd) break;
+    if (*r == LineRead::kOverlong) {
+      overlong.push_back(reader.line_number());
+      continue;
+    }
+    got.emplace_back(line);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(overlong, (std::vector<uint64_t>{2, 4}));
+}
+
+TEST(LineReader, OverlongLineAtEndOfInputIsReportedOnce) {
+  TempFile file("a\n" + std::string(200000, 'h'));
+  LineReader reader(file.fd(), 1000);
+  std::string_view line;
+  ASSERT_EQ(*reader.read(&line), LineRead::kLine);
+  ASSERT_EQ(*reader.read(&line), LineRead::kOverlong);
+  EXPECT_EQ(reader.line_number(), 2u);
+  EXPECT_EQ(*reader.read(&line), LineRead::kEnd);
+}
+
 TEST(LineReader, HasBufferedLine) {
   Pipe pipe;
   LineReader reader(pipe.read_fd());

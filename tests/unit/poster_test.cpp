@@ -60,6 +60,9 @@ public:
     if (body.find("FATAL") != std::string::npos) {
       r.fatal = true;
       r.error = "HTTP 403: Forbidden";
+    } else if (body.find("LATE") != std::string::npos) {
+      r.out_of_time = true;
+      r.error = "HTTP 503; no time left for another attempt before the run's deadline";
     } else if (body.find("FAIL") != std::string::npos) {
       r.error = "HTTP 400: InvalidDataFormat";
     } else {
@@ -125,6 +128,8 @@ struct PostRun {
 
 class PosterTest : public testing::Test {
 protected:
+  size_t reader_max = 64u << 20;
+
   PosterTest() {
     config.chunk_records = 500;
     config.chunk_bytes = 1000000;
@@ -136,7 +141,7 @@ protected:
     TempFile out_file;
     PostRun r;
     {
-      LineReader reader(in_file.fd());
+      LineReader reader(in_file.fd(), reader_max);
       LineWriter writer(out_file.fd());
       std::mutex warn_mutex;
       Poster poster(
@@ -622,6 +627,63 @@ TEST_F(PosterTest, FatalResultStopsReading) {
   EXPECT_EQ(fatal_warnings, 1) << "the fatal error is reported once";
 }
 
+TEST_F(PosterTest, AfterTheDeadlineEveryMessageStillGetsItsFailedEnd) {
+  config.chunk_records = 1;
+  std::string input = begin_line("0") + rec("first") + "\n" + end_line("0") + begin_line("1") +
+                      rec("LATE") + "\n" + end_line("1");
+  for (int i = 2; i < 30; ++i) {
+    std::string id = std::to_string(i);
+    input += begin_line(id) + rec("later", i) + "\n" + end_line(id);
+  }
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial) << "running out of time is no service fault";
+  EXPECT_EQ(r.records_read, 30u) << "input is still read to the end";
+  auto ends = r.ends();
+  ASSERT_EQ(ends.size(), 30u);
+  EXPECT_TRUE(r.end_of("0").ok);
+  for (int i = 1; i < 30; ++i)
+    EXPECT_FALSE(r.end_of(std::to_string(i)).ok) << i;
+  int deadline_lines = 0;
+  for (const auto& w : r.warnings)
+    deadline_lines += w.find("deadline") != std::string::npos;
+  EXPECT_EQ(deadline_lines, 1) << "reported once";
+}
+
+TEST_F(PosterTest, ThousandsOfBadRecordsGiveAFewLinesAndASummary) {
+  std::string input = begin_line("1");
+  for (int i = 0; i < 2000; ++i)
+    input += "not json\n";
+  input += end_line("1");
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_FALSE(r.end_of("1").ok);
+  ASSERT_EQ(r.warnings.size(), 4u);
+  EXPECT_NE(r.warnings[3].find("2000 in all"), std::string::npos) << r.warnings[3];
+}
+
+TEST_F(PosterTest, OverlongRecordFailsItsSpanAndReadingGoesOn) {
+  reader_max = 4096;
+  PostRun r = run(begin_line("1") + std::string(200000, 'x') + "\n" + rec("a") + "\n" +
+                  end_line("1") + begin_line("2") + rec("b") + "\n" + end_line("2"));
+  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_FALSE(r.end_of("1").ok);
+  EXPECT_NE(r.end_of("1").error.find("limit of 4096 bytes"), std::string::npos);
+  EXPECT_TRUE(r.end_of("2").ok);
+}
+
+// jsoncpp sorts members by byte value, so a member named "0" or "!" once
+// moved "@c42" off the front of a rewritten end line, turning it into a
+// record that sqs-ack ignored.
+TEST_F(PosterTest, RewrittenEndLineKeepsTheControlKeyFirst) {
+  std::string end = end_line("1");
+  end.insert(end.size() - 2, R"(,"0":1,"!x":"y")");
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + end);
+  ASSERT_GE(r.raw.size(), 2u);
+  EXPECT_EQ(r.raw[1].rfind(R"({"@c42":"end",)", 0), 0u) << r.raw[1];
+  EXPECT_TRUE(r.end_of("1").ok);
+  EXPECT_EQ(r.lines[1]["0"].asInt(), 1);
+}
+
 TEST_F(PosterTest, BadControlLineIsBadInputButSettlesWhatWasRead) {
   PostRun r = run(begin_line("1") + rec("a") + "\n" + end_line("1") +
                   R"({"@c42":"begin","queue_url":1,"message_id":"m","receipt_handle":"r"})"
@@ -698,8 +760,14 @@ protected:
     auto fake = std::make_unique<FakeHttp>();
     fake->replies = std::move(replies);
     http = fake.get();
-    DataCollectorSender sender(std::move(fake), target, clock, retry,
-                               [this](Millis d) { sleeps.push_back(d); });
+    // Sleeping moves the clock, so the deadline is met as in a real run.
+    DataCollectorSender sender(
+        std::move(fake), target, clock, retry,
+        [this](Millis d) {
+          sleeps.push_back(d);
+          clock.set(clock.now() + d);
+        },
+        timeouts);
     SendResult r = sender.send(body, 1);
     requests = http->requests;
     return r;
@@ -708,6 +776,7 @@ protected:
   DataCollectorTarget target;
   FixedClock clock;
   RetryPolicy retry;
+  Timeouts timeouts;
   FakeHttp* http = nullptr;
   std::vector<HttpRequest> requests;
   std::vector<Millis> sleeps;
@@ -795,6 +864,39 @@ TEST_F(DataCollectorSenderTest, AnsweredThenNetworkErrorIsNotUnreachable) {
   SendResult r = send({response(503), response(503), make_error("connection reset")});
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.fatal);
+}
+
+// A large upload on a slow link must not hit a fixed total time: it is
+// bounded by the stall limit, and by the run's deadline when there is one.
+TEST_F(DataCollectorSenderTest, UploadsHaveStallLimitsNotAFixedTotal) {
+  timeouts.connect_ms = 3000;
+  timeouts.stall_ms = 45000;
+  ASSERT_TRUE(send({response(200)}).ok);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].timeout_ms, 0);
+  EXPECT_EQ(requests[0].connect_timeout_ms, 3000);
+  EXPECT_EQ(requests[0].stall_timeout_ms, 45000);
+
+  retry.deadline = clock.now() + std::chrono::seconds(90);
+  ASSERT_TRUE(send({response(200)}).ok);
+  EXPECT_EQ(requests[0].timeout_ms, 90000);
+}
+
+TEST_F(DataCollectorSenderTest, NoRetryStartsAfterTheDeadline) {
+  retry.max_attempts = 10;
+  retry.deadline = clock.now() + std::chrono::milliseconds(600);
+  SendResult r = send({response(503, "", {{"Retry-After", "1"}}), response(200)});
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.out_of_time);
+  EXPECT_FALSE(r.fatal) << "the service is not at fault";
+  EXPECT_EQ(requests.size(), 1u);
+  EXPECT_NE(r.error.find("deadline"), std::string::npos) << r.error;
+
+  clock.set(*retry.deadline);
+  SendResult late = send({response(200)});
+  EXPECT_FALSE(late.ok);
+  EXPECT_TRUE(late.out_of_time);
+  EXPECT_TRUE(requests.empty()) << "nothing is sent once the deadline has passed";
 }
 
 TEST_F(DataCollectorSenderTest, ErrorNeverQuotesTheKey) {

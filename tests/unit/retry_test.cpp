@@ -149,5 +149,43 @@ TEST(Backoff, PolicyIsKept) {
   EXPECT_EQ(backoff.policy().max_attempts, 9);
 }
 
+TEST(IsRetryableErrorCode, ThrottlingAndTransientCodesOnly) {
+  for (const char* code : {"RequestThrottled", "ThrottlingException", "KmsThrottled", "SlowDown",
+                           "Throttling", "RequestTimeout", "TooManyRequestsException"})
+    EXPECT_TRUE(is_retryable_error_code(code)) << code;
+  for (const char* code : {"", "AccessDenied", "InvalidParameterValue", "QueueDoesNotExist",
+                           "NoSuchKey", "throttlingexception", "HTTP 400"})
+    EXPECT_FALSE(is_retryable_error_code(code)) << code;
+}
+
+TEST(FitToDeadline, ShortensTheAttemptAndRefusesOnceItPassed) {
+  const TimePoint now = TimePoint(std::chrono::seconds(1700000000));
+  RetryPolicy policy;
+  HttpRequest request;
+  request.timeout_ms = 60000;
+  ASSERT_TRUE(fit_to_deadline(request, policy, now).ok());
+  EXPECT_EQ(request.timeout_ms, 60000) << "no deadline, no change";
+
+  policy.deadline = now + std::chrono::milliseconds(1500);
+  ASSERT_TRUE(fit_to_deadline(request, policy, now).ok());
+  EXPECT_EQ(request.timeout_ms, 1500);
+
+  request.timeout_ms = 0; // unbounded uploads get the deadline as their total
+  ASSERT_TRUE(fit_to_deadline(request, policy, now).ok());
+  EXPECT_EQ(request.timeout_ms, 1500);
+
+  auto late = fit_to_deadline(request, policy, *policy.deadline);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().message, kDeadlinePassed);
+  EXPECT_TRUE(retry_fits(policy, now, Millis(1499)));
+  EXPECT_FALSE(retry_fits(policy, now, Millis(1500)));
+}
+
+TEST(ParseRetryAfter, NonAsciiBytesAreNotDigits) {
+  // isdigit() on a negative char is undefined; these must simply not parse.
+  EXPECT_FALSE(parse_retry_after("\xB2", TimePoint()).has_value());
+  EXPECT_FALSE(parse_retry_after("1\xB9", TimePoint()).has_value());
+}
+
 } // namespace
 } // namespace c42

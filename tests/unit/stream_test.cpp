@@ -226,5 +226,37 @@ TEST(ControlKind, EmptyForRecordsAndNonObjects) {
   EXPECT_EQ(control_kind(parse(R"({"@c42":"stats","tool":"x"})")), "stats");
 }
 
+TEST(ControlLine, ControlKeyStaysFirstWhateverTheOtherNames) {
+  Json::Value v(Json::objectValue);
+  v["@c42"] = "end";
+  v["0"] = 1;
+  v["!"] = "x";
+  v[" "] = true;
+  v["z"] = Json::Value(Json::arrayValue);
+  std::string line = to_control_line(v);
+  EXPECT_EQ(line.rfind(R"({"@c42":"end",)", 0), 0u) << line;
+  EXPECT_TRUE(is_control_line(line));
+  auto back = parse_json_object(line);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, v);
+}
+
+TEST(OpenSpans, FailuresChargeEveryOpenSpanOnce) {
+  OpenSpans spans;
+  MessageRef a{"q", "a", "ra"}, b{"q", "b", "rb"}, c{"q", "c", "rc"};
+  EXPECT_EQ(spans.fail_all("nothing open"), 0u);
+  spans.begin(a);
+  spans.begin(b);
+  EXPECT_EQ(spans.fail_all("first"), 2u);
+  EXPECT_EQ(spans.end(a), "first");
+  spans.begin(c);
+  EXPECT_EQ(spans.fail_all("second"), 2u);
+  EXPECT_EQ(spans.end(b), "first") << "a span keeps its first reason";
+  EXPECT_EQ(spans.end(c), "second");
+  EXPECT_EQ(spans.end(c), "") << "closed";
+  spans.begin(a);
+  EXPECT_EQ(spans.end(a), "") << "a new span of the same message starts clean";
+}
+
 } // namespace
 } // namespace c42

@@ -52,5 +52,15 @@ TEST(TimeFormat, RejectsYearsTheClockCannotHold) {
   EXPECT_FALSE(parse_iso8601("1900-01-01").ok());
   EXPECT_TRUE(parse_iso8601("2200-01-01").ok());
 }
+TEST(TimeFormat, DeadlineInEpochSecondsCannotOverflowTheClock) {
+  auto ok = parse_deadline("1714564800");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(format_iso8601(*ok), "2024-05-01T12:00:00Z");
+  EXPECT_TRUE(parse_deadline("7258118400").ok());
+  for (const char* bad :
+       {"7258118401", "999999999999", "99999999999999999999999", "-5", "1e10", "nan", ""})
+    EXPECT_FALSE(parse_deadline(bad).ok()) << bad;
+}
+
 } // namespace
 } // namespace c42
