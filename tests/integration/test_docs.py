@@ -40,12 +40,14 @@ SECTION7 = ["NAME", "DESCRIPTION", "ENVIRONMENT", "EXIT STATUS", "EXAMPLES", "SE
 # The help texts name only some of these, so they are listed here.
 AWS_COMMON = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
               "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]
+# tools/tool_support.cpp reads C42_DRIVER_PID in every tool.
+EDGE = ["C42_DRIVER_PID"]
 ENV_READ = {
-    "sqs-poll": AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
-    "s3-fetch": AWS_COMMON + ["AWS_ENDPOINT_URL_S3", "AWS_S3_FORCE_PATH_STYLE"],
-    "c42-transform": [],
-    "la-post": ["LA_WORKSPACE_ID", "LA_SHARED_KEY", "LA_LOG_TYPE", "LA_ENDPOINT"],
-    "sqs-ack": AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
+    "sqs-poll": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
+    "s3-fetch": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_S3", "AWS_S3_FORCE_PATH_STYLE"],
+    "c42-transform": EDGE,
+    "la-post": EDGE + ["LA_WORKSPACE_ID", "LA_SHARED_KEY", "LA_LOG_TYPE", "LA_ENDPOINT"],
+    "sqs-ack": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
     "c42-ship": [],
 }
 
