@@ -8,6 +8,8 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -25,8 +27,14 @@ public:
   WorkerPool(int threads, size_t capacity, HandlerFactory make_handler)
       : capacity_(capacity), make_handler_(std::move(make_handler)) {
     try {
-      for (int i = 0; i < threads; ++i)
-        threads_.emplace_back([this] { work(); });
+      for (int i = 0; i < threads; ++i) {
+        try {
+          threads_.emplace_back([this] { work(); });
+        } catch (const std::system_error& e) {
+          throw std::system_error(e.code(), "cannot start worker thread " + std::to_string(i + 1) +
+                                                " of " + std::to_string(threads));
+        }
+      }
     } catch (...) {
       close_and_join();
       throw;

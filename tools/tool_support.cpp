@@ -124,7 +124,14 @@ int parse(CLI::App& app, int argc, char** argv) {
     std::cout << g_name << " " << C42_VERSION << "\n";
     return std::cout.flush() ? kExitOk : kExitOutput;
   } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
+    // CLI11 says "release was given a disallowed flag override" for
+    // "--release=5"; name the flag as the user wrote it.
+    const std::string what = e.what();
+    const std::string override_text = " was given a disallowed flag override";
+    size_t at = what.find(override_text);
+    if (at != std::string::npos && at + override_text.size() == what.size())
+      return usage_error("--" + what.substr(0, at) + " takes no value");
+    return usage_error(what);
   }
   return -1;
 }
