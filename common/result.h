@@ -9,8 +9,21 @@
 
 namespace c42 {
 
+// What a caller may decide on when something failed: whether to retry, and
+// which exit status a tool gives. The kind travels with the error, so no
+// caller has to ask a side channel why an operation failed.
+enum class ErrorKind {
+  kFailed,    // retrying the same thing will not help
+  kTransient, // it may: no answer, a timeout, throttling, a server fault
+  kAborted,   // stopped on purpose (by a consumer or a cancellation); never retried
+  kOutOfTime, // the run's deadline passed
+  kUsage,     // the command line is wrong (exit status 2)
+  kConfig,    // settings or credentials are missing or unusable (exit status 4)
+};
+
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kFailed;
 };
 
 template <class T> class [[nodiscard]] Result {
@@ -51,8 +64,8 @@ private:
   bool ok_ = true;
 };
 
-inline Error make_error(std::string message) {
-  return Error{std::move(message)};
+inline Error make_error(std::string message, ErrorKind kind = ErrorKind::kFailed) {
+  return Error{std::move(message), kind};
 }
 
 } // namespace c42

@@ -7,7 +7,7 @@ mandoc -Tlint finds nothing to warn about, the page has its sections, and
 EXIT STATUS lists exactly the statuses of common/exit_codes.h the tool can
 return. c42-stream(7) must cover every control line kind and member, the
 record and row members, all exit statuses and, like c42-transform(1), the
-KQL of common/transform.h.
+KQL of common/stages/transform.h.
 Finally --help, --version and an unknown option behave as the pages say.
 
 Environment: C42_SOURCE_DIR (the repository; default: found from this file)
@@ -254,7 +254,7 @@ class ExitStatus(unittest.TestCase):
 
 class StreamContract(unittest.TestCase):
     """c42-stream(7) names every kind of control line, every member the code
-    writes, and carries the KQL from common/transform.h."""
+    writes, and carries the KQL from common/stages/transform.h."""
 
     def setUp(self):
         self.text = page(STREAM_PAGE)
@@ -266,7 +266,7 @@ class StreamContract(unittest.TestCase):
 
     def test_control_lines(self):
         stream = source("common", "stream.cpp")
-        poster = source("common", "la", "poster.cpp")
+        poster = source("common", "stages", "poster.cpp")
         kinds = set(re.findall(r'\bcontrol\("(\w+)"\)', stream))
         kinds |= set(re.findall(r'\[kControlKey\]\s*=\s*"(\w+)"', poster))
         self.assertTrue({"message", "begin", "end", "result", "stats"} <= kinds, kinds)
@@ -279,7 +279,7 @@ class StreamContract(unittest.TestCase):
         self.assertTrue({"queue_url", "receipt_handle", "ok", "delivered", "action"} <= fields)
         self.assertMentioned(fields, "control line members")
         for action in ["deleted", "kept", "released", "delete-failed", "release-failed"]:
-            self.assertIn(action, source("common", "acker.cpp"))
+            self.assertIn(action, source("common", "stages", "acker.cpp"))
             self.assertMentioned([action], "result actions")
 
     def test_records_and_rows(self):
@@ -287,14 +287,14 @@ class StreamContract(unittest.TestCase):
         self.assertTrue({"bucket", "key", "event_time", "index", "line", "line_b64"} <= record,
                         record)
         self.assertMentioned(record, "source record members")
-        row = set(re.findall(r'\\"(\w+)\\":', source("common", "transform.cpp")))
+        row = set(re.findall(r'\\"(\w+)\\":', source("common", "stages", "transform.cpp")))
         expected = {"Bucket_Name", "Key", "Actual_Time", "Event_Time", "Raw_Data",
                     "Raw_Data_Base64", "Record_Id", "Part_Number", "Part_Count"}
         self.assertTrue(expected <= row, row)
         self.assertMentioned(row, "row members")
 
     def test_kql_matches_transform_h(self):
-        header = source("common", "transform.h").splitlines()
+        header = source("common", "stages", "transform.h").splitlines()
         start = next(i for i, l in enumerate(header) if l.strip() == "//   Code42Logs_CL")
         kql = []
         for line in header[start:]:
@@ -312,7 +312,7 @@ class StreamContract(unittest.TestCase):
                 try:
                     pos = doc.index(line, pos) + 1
                 except ValueError:
-                    self.fail("%s lacks this KQL line of common/transform.h "
+                    self.fail("%s lacks this KQL line of common/stages/transform.h "
                               "(or has it out of order): %s" % (name, line))
 
     def test_guarantees_and_line_rules(self):

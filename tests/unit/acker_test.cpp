@@ -1,5 +1,5 @@
-#include "common/acker.h"
 #include "common/json_value.h"
+#include "common/stages/acker.h"
 #include "common/stream.h"
 #include "tests/unit/test_support.h"
 

@@ -1,7 +1,7 @@
 #include "common/crypto.h"
-#include "common/fetcher.h"
 #include "common/json_value.h"
 #include "common/source_record.h"
+#include "common/stages/fetcher.h"
 #include "common/stream.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"

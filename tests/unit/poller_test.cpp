@@ -1,5 +1,5 @@
 #include "common/json_value.h"
-#include "common/poller.h"
+#include "common/stages/poller.h"
 #include "common/stream.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"

@@ -2,8 +2,8 @@
 #include "common/json_text.h"
 #include "common/json_value.h"
 #include "common/source_record.h"
+#include "common/stages/transform.h"
 #include "common/stream.h"
-#include "common/transform.h"
 #include "tests/unit/test_support.h"
 
 #include <cstdio>

@@ -1,7 +1,7 @@
 // c42-transform: source records in, Log Analytics rows out. The work is in
 // common/transform.*; this file is the command-line edge.
 #include "common/stream.h"
-#include "common/transform.h"
+#include "common/stages/transform.h"
 #include "tools/tool_support.h"
 
 #include <unistd.h>

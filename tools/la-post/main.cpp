@@ -2,7 +2,8 @@
 // re-emit each message's end line with ok and delivered set from the result.
 #include "common/curl_http.h"
 #include "common/environment.h"
-#include "common/la/poster.h"
+#include "common/la/data_collector_sender.h"
+#include "common/stages/poster.h"
 #include "common/stream.h"
 #include "tools/tool_support.h"
 
@@ -16,7 +17,7 @@ namespace {
 struct Config {
   la::DataCollectorTarget target;
   std::string shared_key_file;
-  la::PostConfig post;
+  PostConfig post;
   int max_attempts = 6;
   tool::NetworkOptions network;
   bool check_config = false;
@@ -24,6 +25,7 @@ struct Config {
 
 int run(int argc, char** argv) {
   Config config;
+  config.post.chunk_bytes = la::kDataCollectorMaxBodyBytes;
   CLI::App app{"Post the records on standard input to an Azure Log Analytics workspace through "
                "the HTTP Data Collector API, and write each c42-stream(7) 'end' line with "
                "'ok' true only when every record of its message was accepted."};
@@ -111,28 +113,28 @@ int run(int argc, char** argv) {
     return kExitConfig;
   }
   if (config.check_config) return kExitOk;
-  la::ChunkSenderFactory senders = [&config, &clock, retry, timeouts = *timeouts] {
-    return std::unique_ptr<la::ChunkSender>(std::make_unique<la::DataCollectorSender>(
+  ChunkSenderFactory senders = [&config, &clock, retry, timeouts = *timeouts] {
+    return std::unique_ptr<ChunkSender>(std::make_unique<la::DataCollectorSender>(
         std::make_unique<CurlHttpClient>(), config.target, clock, retry, real_sleeper(), timeouts));
   };
 
   LineWriter out(STDOUT_FILENO);
   LineReader in(STDIN_FILENO, kMaxStreamLineBytes);
-  la::Poster poster(config.post, senders, out, tool::stderr_report());
-  la::PostOutcome outcome = poster.run(in);
+  Poster poster(config.post, senders, out, tool::stderr_report());
+  PostOutcome outcome = poster.run(in);
   if (poster.unattributed() > 0)
     tool::error(std::to_string(poster.unattributed()) +
                 " records outside any message were not posted");
   switch (outcome) {
-  case la::PostOutcome::kOk:
+  case PostOutcome::kOk:
     return kExitOk;
-  case la::PostOutcome::kPartial:
+  case PostOutcome::kPartial:
     return kExitPartial;
-  case la::PostOutcome::kBadInput:
+  case PostOutcome::kBadInput:
     return kExitBadInput;
-  case la::PostOutcome::kFatal:
+  case PostOutcome::kFatal:
     return kExitService;
-  case la::PostOutcome::kOutputFailed:
+  case PostOutcome::kOutputFailed:
     tool::error("cannot write output");
     return kExitOutput;
   }

@@ -4,7 +4,7 @@
 #include "common/aws/endpoints.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
-#include "common/fetcher.h"
+#include "common/stages/fetcher.h"
 #include "tools/tool_support.h"
 
 #include <memory>

@@ -1,6 +1,6 @@
 // sqs-ack: delete the SQS messages whose end lines say they were delivered;
 // write one result line per message (c42-stream(7)).
-#include "common/acker.h"
+#include "common/stages/acker.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/stream.h"

@@ -2,7 +2,7 @@
 // (c42-stream(7)).
 #include "common/aws/session.h"
 #include "common/curl_http.h"
-#include "common/poller.h"
+#include "common/stages/poller.h"
 #include "tools/tool_support.h"
 
 #include <cmath>

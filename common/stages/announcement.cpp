@@ -1,4 +1,4 @@
-#include "common/s3_event.h"
+#include "common/stages/announcement.h"
 
 #include "common/json_value.h"
 #include "common/uri.h"

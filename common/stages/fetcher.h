@@ -7,7 +7,7 @@
 #include "common/clock.h"
 #include "common/diagnostics.h"
 #include "common/line_io.h"
-#include "common/s3_event.h"
+#include "common/stages/announcement.h"
 #include "common/stream.h"
 
 #include <atomic>

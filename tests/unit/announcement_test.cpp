@@ -1,4 +1,4 @@
-#include "common/s3_event.h"
+#include "common/stages/announcement.h"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@ namespace c42 {
 namespace {
 
 std::string sample(const std::string& name) {
-  std::ifstream in(std::string(C42_TEST_DATA_DIR) + "/s3_event/" + name, std::ios::binary);
+  std::ifstream in(std::string(C42_TEST_DATA_DIR) + "/announcement/" + name, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing sample " << name;
   std::ostringstream text;
   text << in.rdbuf();

@@ -1,4 +1,4 @@
-#include "common/transform.h"
+#include "common/stages/transform.h"
 
 #include "common/crypto.h"
 #include "common/json_text.h"

@@ -1,4 +1,4 @@
-#include "common/poller.h"
+#include "common/stages/poller.h"
 
 #include "common/stream.h"
 

@@ -1,4 +1,4 @@
-#include "common/acker.h"
+#include "common/stages/acker.h"
 
 #include "common/json_text.h"
 #include "common/stream.h"

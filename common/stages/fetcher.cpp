@@ -1,4 +1,4 @@
-#include "common/fetcher.h"
+#include "common/stages/fetcher.h"
 
 #include "common/decompressor.h"
 #include "common/json_text.h"

@@ -1,0 +1,62 @@
+// The delivery engine of every sink (la-post today): batches records into
+// chunks, posts several chunks at once through any ChunkSender, and
+// re-emits each message's `end` line only when every chunk that holds a
+// record from the message's span has been resolved. A failed chunk fails
+// every message whose span it touches: conservative, never lossy. It knows
+// no wire protocol; the senders in common/la/ do.
+#pragma once
+
+#include "common/chunk_sender.h"
+#include "common/diagnostics.h"
+#include "common/line_io.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace c42 {
+
+struct PostConfig {
+  // Named in the closing stats line ("tool"), so a driver knows whose totals
+  // it reads.
+  std::string tool = "la-post";
+  size_t chunk_records = 500;
+  // The API's limit on a request body; a record alone must fit.
+  size_t chunk_bytes = 1u << 20;
+  int in_flight = 4;
+};
+
+struct PostStats {
+  std::atomic<uint64_t> records_read{0};
+  std::atomic<uint64_t> records_posted{0};
+  std::atomic<uint64_t> records_failed{0};
+  std::atomic<uint64_t> chunks_posted{0};
+  std::atomic<uint64_t> chunks_failed{0};
+  std::atomic<uint64_t> messages_ok{0};
+  std::atomic<uint64_t> messages_failed{0};
+};
+
+enum class PostOutcome { kOk, kPartial, kBadInput, kFatal, kOutputFailed };
+
+// Reads records and control lines until end of input. A record that cannot
+// be posted (not JSON, larger than a chunk, longer than the stream limit)
+// is reported and fails every message span open at that point; the run
+// goes on. Problems that repeat per record or chunk are reported a few
+// times each, then summarised.
+class Poster {
+public:
+  Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Report report);
+  ~Poster();
+  PostOutcome run(LineReader& in);
+  const PostStats& stats() const { return stats_; }
+  // Records rejected while no message span was open.
+  uint64_t unattributed() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  PostStats stats_;
+};
+
+} // namespace c42
