@@ -153,6 +153,11 @@ Status LineWriter::write_lines(std::string_view text, bool flush_now) {
   return Status::success();
 }
 
+bool LineWriter::failed() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !error_.empty();
+}
+
 Status LineWriter::flush() {
   std::lock_guard<std::mutex> lock(mutex_);
   return flush_locked();

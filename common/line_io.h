@@ -59,7 +59,7 @@ private:
 // Buffered, thread-safe writer of whole lines to a file descriptor. Each
 // write_line is atomic with respect to other threads; a failed write
 // (EPIPE, ENOSPC) makes every later call fail, and the tool exits with
-// kExitOutput.
+// Outcome::kOutputFailed.
 class LineWriter {
 public:
   explicit LineWriter(int fd, size_t buffer_bytes = 64u << 10);
@@ -73,6 +73,8 @@ public:
   // Appends text that already holds whole '\n'-terminated lines.
   Status write_lines(std::string_view text, bool flush_now = false);
   Status flush();
+  // True once a write failed; every later call fails too.
+  bool failed();
 
 private:
   Status flush_locked();

@@ -49,7 +49,7 @@ void die_with_driver() {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != static_cast<pid_t>(driver)) {
     print("error: ", "the c42-ship run that started this stage has ended");
-    std::_Exit(kExitInterrupted);
+    std::_Exit(exit_status(Outcome::kInterrupted));
   }
 }
 
@@ -107,10 +107,10 @@ int guarded(const std::function<int()>& body) {
   } catch (...) {
     error("internal error");
   }
-  return kExitInternal;
+  return exit_status(Outcome::kInternal);
 }
 
-int parse(CLI::App& app, int argc, char** argv) {
+Status parse(CLI::App& app, int argc, char** argv) {
   app.name(g_name); // the usage line names the tool, not the path it ran from
   app.set_version_flag("--version", std::string(C42_VERSION));
   for (CLI::Option* option : app.get_options())
@@ -119,10 +119,10 @@ int parse(CLI::App& app, int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
-    return std::cout.flush() ? kExitOk : kExitOutput;
+    std::exit(std::cout.flush() ? exit_status(Outcome::kOk) : exit_status(Outcome::kOutputFailed));
   } catch (const CLI::CallForVersion&) {
     std::cout << g_name << " " << C42_VERSION << "\n";
-    return std::cout.flush() ? kExitOk : kExitOutput;
+    std::exit(std::cout.flush() ? exit_status(Outcome::kOk) : exit_status(Outcome::kOutputFailed));
   } catch (const CLI::ParseError& e) {
     // CLI11 says "release was given a disallowed flag override" for
     // "--release=5"; name the flag as the user wrote it.
@@ -130,15 +130,23 @@ int parse(CLI::App& app, int argc, char** argv) {
     const std::string override_text = " was given a disallowed flag override";
     size_t at = what.find(override_text);
     if (at != std::string::npos && at + override_text.size() == what.size())
-      return usage_error("--" + what.substr(0, at) + " takes no value");
-    return usage_error(what);
+      return usage("--" + what.substr(0, at) + " takes no value");
+    return usage(what);
   }
-  return -1;
+  return Status::success();
 }
 
-int usage_error(const std::string& message) {
-  print("error: ", message + " (try '" + g_name + " --help')");
-  return kExitUsage;
+Error usage(std::string message) {
+  return make_error(std::move(message), ErrorKind::kUsage);
+}
+
+int report_startup_error(const Error& error) {
+  if (error.kind == ErrorKind::kUsage) {
+    print("error: ", error.message + " (try '" + g_name + " --help')");
+    return exit_status(Outcome::kUsage);
+  }
+  print("error: ", error.message);
+  return exit_status(Outcome::kConfig);
 }
 
 CLI::Validator whole_number(uint64_t min, uint64_t max) {
@@ -192,7 +200,7 @@ void add_network_options(CLI::App& app, NetworkOptions& options) {
       ->type_name("TIME");
 }
 
-Result<Timeouts> timeouts_of(const NetworkOptions& options) {
+Timeouts timeouts_of(const NetworkOptions& options) {
   Timeouts timeouts;
   timeouts.connect_ms = std::lround(options.connect_timeout * 1000);
   timeouts.stall_ms = std::lround(options.stall_timeout * 1000);
@@ -202,7 +210,7 @@ Result<Timeouts> timeouts_of(const NetworkOptions& options) {
 Result<std::optional<TimePoint>> deadline_of(const NetworkOptions& options) {
   if (options.deadline.empty()) return std::optional<TimePoint>();
   auto deadline = parse_deadline(options.deadline);
-  if (!deadline.ok()) return make_error("--deadline: " + deadline.error().message);
+  if (!deadline.ok()) return usage("--deadline: " + deadline.error().message);
   return std::optional<TimePoint>(*deadline);
 }
 

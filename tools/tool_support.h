@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/diagnostics.h"
+#include "common/environment.h"
 #include "common/exit_codes.h"
 #include "common/http.h"
 #include "common/retry.h"
@@ -18,7 +19,7 @@
 namespace c42::tool {
 
 // Records the tool name for diagnostics and ignores SIGPIPE, so a closed
-// downstream pipe surfaces as a write error (kExitOutput) instead of a
+// downstream pipe surfaces as a write error (Outcome::kOutputFailed) instead of a
 // silent death. Started by c42-ship (C42_DRIVER_PID names the driver), the
 // tool also dies with the driver, so a killed run leaves nothing behind.
 void init(const char* name);
@@ -32,17 +33,37 @@ Report stderr_report();
 
 // Runs a tool's main body. An exception that escapes it (out of memory, a
 // thread that cannot be started, a bug) becomes one line on stderr and
-// kExitInternal, never an abort.
+// Outcome::kInternal, never an abort.
 int guarded(const std::function<int()>& body);
 
-// Parses the command line. Returns -1 to go on, or the status to exit with:
-// 0 after --help/--version (printed to stdout), kExitUsage after a usage
-// error (one line on stderr ending in "try 'tool --help'"). Flags take no
-// value ("--release=5" is a usage error).
-int parse(CLI::App& app, int argc, char** argv);
-// A usage error found after parsing: prints it with the "try" hint and
-// returns kExitUsage.
-int usage_error(const std::string& message);
+// Parses the command line. --help and --version print to standard output
+// and end the process there (status 0, or 6 when that write fails), as
+// llvm-objcopy's option parser does; any other problem comes back as an
+// Error of kind kUsage. Flags take no value ("--release=5" is an error).
+Status parse(CLI::App& app, int argc, char** argv);
+
+// Reports an error from option checks or start-up in one line and gives
+// its exit status: kUsage (2) with "try 'tool --help'", anything else as a
+// configuration error (4).
+int report_startup_error(const Error& error);
+
+// The one shape of every tool's main: parse → run → exit status.
+template <class Config>
+int main(const char* name, int argc, char** argv,
+         Result<Config> (*parse_options)(int, char**, const Environment&),
+         Outcome (*run)(const Config&)) {
+  init(name);
+  return guarded([&] {
+    ProcessEnvironment env;
+    Result<Config> config = parse_options(argc, argv, env);
+    if (!config.ok()) return report_startup_error(config.error());
+    Outcome outcome = run(*config);
+    // Stage cores leave this one to the edge: only it knows the output is
+    // the process's standard output.
+    if (outcome == Outcome::kOutputFailed) error("cannot write standard output");
+    return exit_status(outcome);
+  });
+}
 
 // Validators that judge the option's text before CLI11 converts it, so that
 // "-1", "1e10", "nan" and values that overflow are refused with the range.
@@ -58,8 +79,11 @@ struct NetworkOptions {
 };
 void add_network_options(CLI::App& app, NetworkOptions& options);
 // The options as the library takes them; a usage error for a bad deadline.
-Result<Timeouts> timeouts_of(const NetworkOptions& options);
+Timeouts timeouts_of(const NetworkOptions& options);
 Result<std::optional<TimePoint>> deadline_of(const NetworkOptions& options);
+
+// A usage error (kind kUsage) with this message.
+Error usage(std::string message);
 
 // --check-config: check options, settings and secrets, then exit 0 without
 // reading input or contacting a service (c42-ship runs every stage so before

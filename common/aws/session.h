@@ -1,6 +1,6 @@
 // What every AWS-calling tool needs before its first request: a region and
 // credentials that have been checked to exist, so configuration mistakes
-// are reported up front (kExitConfig) rather than as a failed call.
+// are reported up front (Outcome::kConfig) rather than as a failed call.
 #pragma once
 
 #include "common/aws/aws_call.h"

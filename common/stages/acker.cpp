@@ -1,6 +1,7 @@
 #include "common/stages/acker.h"
 
 #include "common/json_text.h"
+#include "common/stages/stage_input.h"
 #include "common/stream.h"
 
 #include <cstdint>
@@ -131,66 +132,48 @@ bool input_idle(LineReader& in) {
 
 } // namespace
 
-AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
-                   LineWriter& out, const Report& report, AckStats* stats) {
+Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in, LineWriter& out,
+                const Report& report, AckStats* stats) {
   std::function<void(const std::string&)> warn;
   if (report) warn = [&report](const std::string& m) { report(Severity::kError, m); };
   Batcher batcher(deleter, out, warn, stats);
+  StageInput input(in, out, report);
   std::map<std::string, MessageRef> open; // begun, not yet ended
   // Messages already decided: a repeated end line must not produce a second
   // result (or a second entry for one receipt handle in a batch, which SQS
   // answers by failing the whole batch).
   std::set<std::string> decided;
-  bool bad_input = false;
-  std::string_view line;
-  for (;;) {
+
+  StageInput::Handlers handlers;
+  handlers.before_read = [&] {
     if (!batcher.empty() && input_idle(in)) batcher.flush_all();
-    auto got = in.read(&line);
-    if (!got.ok()) {
-      if (warn) warn(got.error().message);
-      bad_input = true;
-      break;
-    }
-    if (*got == LineRead::kEnd || batcher.output_failed) break;
-    // An overlong line is a record (control lines are short); if it was an
-    // end line after all, its message is reported kept as incomplete.
-    if (*got == LineRead::kOverlong || !is_control_line(line)) continue;
-    auto value = parse_json_object(line);
-    if (!value.ok()) {
-      if (warn)
-        warn("input line " + std::to_string(in.line_number()) + ": " + value.error().message);
-      bad_input = true;
-      break;
-    }
-    std::string kind = control_kind(*value);
-    if (kind == "begin") {
-      auto begin = begin_from_json(*value);
-      if (begin.ok() && decided.count(span_key(begin->ref)) == 0)
-        open[span_key(begin->ref)] = begin->ref;
-      continue;
-    }
-    if (kind != "end") {
-      if (kind != "result" && !out.write_line(line, true).ok()) batcher.output_failed = true;
-      continue;
-    }
-    auto end = end_from_json(*value);
-    if (!end.ok()) {
-      if (warn) warn("input line " + std::to_string(in.line_number()) + ": " + end.error().message);
-      bad_input = true;
-      break;
-    }
+  };
+  // Records are not ours to judge; an overlong line is a record (control
+  // lines are short), and if it was an end line after all, its message is
+  // reported kept as incomplete.
+  handlers.record = [](std::string_view) { return Status::success(); };
+  handlers.overlong = [](const std::string&) {};
+  handlers.control["result"] = [](Json::Value&, std::string_view) { return Status::success(); };
+  handlers.control["begin"] = [&](Json::Value& value, std::string_view) {
+    auto begin = begin_from_json(value);
+    if (begin.ok() && decided.count(span_key(begin->ref)) == 0)
+      open[span_key(begin->ref)] = begin->ref;
+    return Status::success();
+  };
+  handlers.control["end"] = [&](Json::Value& value, std::string_view) -> Status {
+    auto end = end_from_json(value);
+    if (!end.ok()) return end.error();
     const std::string key = span_key(end->ref);
     open.erase(key);
     if (!decided.insert(key).second) {
       if (report)
-        report(Severity::kWarning, "input line " + std::to_string(in.line_number()) +
-                                       ": repeated end line for message " + end->ref.message_id +
-                                       " ignored");
-      continue;
+        report(Severity::kWarning, input.where() + ": repeated end line for message " +
+                                       end->ref.message_id + " ignored");
+      return Status::success();
     }
     if (end->ok && end->delivered >= 0) {
       batcher.add_delete(end->ref);
-      continue;
+      return Status::success();
     }
     std::string reason = !end->ok ? (end->error.empty() ? "not ok" : end->error)
                                   : "no sink confirmed delivery (is la-post in the pipeline?)";
@@ -201,18 +184,20 @@ AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader&
       ++stats->kept;
       batcher.result(end->ref, "kept", reason);
     }
-  }
+    return Status::success();
+  };
+
+  Outcome outcome = input.run(handlers);
   batcher.flush_all();
   // Messages whose end never came: an upstream stage stopped mid-way.
   for (const auto& [key, ref] : open) {
     ++stats->kept;
     batcher.result(ref, "kept", "incomplete: no end line arrived");
   }
-  if (!out.flush().ok()) batcher.output_failed = true;
-  if (batcher.output_failed) return AckOutcome::kOutputFailed;
-  if (bad_input) return AckOutcome::kBadInput;
-  if (batcher.service_error) return AckOutcome::kServiceError;
-  return stats->kept + stats->failed + stats->released > 0 ? AckOutcome::kPartial : AckOutcome::kOk;
+  if (!out.flush().ok() || batcher.output_failed) return Outcome::kOutputFailed;
+  if (outcome != Outcome::kOk) return outcome;
+  if (batcher.service_error) return Outcome::kService;
+  return stats->kept + stats->failed + stats->released > 0 ? Outcome::kPartial : Outcome::kOk;
 }
 
 } // namespace c42

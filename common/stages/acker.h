@@ -5,6 +5,7 @@
 
 #include "common/aws/sqs_client.h"
 #include "common/diagnostics.h"
+#include "common/exit_codes.h"
 #include "common/line_io.h"
 
 #include <cstdint>
@@ -23,8 +24,6 @@ struct AckStats {
   uint64_t released = 0;
   uint64_t failed = 0; // delete (or release) calls that failed
 };
-
-enum class AckOutcome { kOk, kPartial, kBadInput, kServiceError, kOutputFailed };
 
 // The batching seam: SqsClient in production.
 class MessageDeleter {
@@ -54,7 +53,10 @@ private:
 
 // One result line per message (by receipt handle), whatever its end line
 // said and however often it came.
-AckOutcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in,
-                   LineWriter& out, const Report& report, AckStats* stats);
+// Outcome: kOk when every message was deleted; kPartial when some were
+// kept, released or not deleted; kService when a batch call failed as a
+// whole; kBadInput for a malformed control line; kOutputFailed.
+Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in, LineWriter& out,
+                const Report& report, AckStats* stats);
 
 } // namespace c42

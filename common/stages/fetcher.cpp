@@ -5,6 +5,7 @@
 #include "common/json_value.h"
 #include "common/line_splitter.h"
 #include "common/source_record.h"
+#include "common/stages/stage_input.h"
 #include "common/stream.h"
 #include "common/time_format.h"
 #include "common/worker_pool.h"
@@ -329,29 +330,14 @@ struct Fetcher::Impl {
     finish_message(m);
   }
 
-  // One input line: an s3:// reference, a message, or a line to pass on.
-  Status handle_line(std::string_view line) {
-    if (line.rfind("s3://", 0) == 0) {
-      // A reference list written on Windows ends its lines in CRLF; the CR
-      // ends the line, it is not part of the key.
-      if (line.back() == '\r') line.remove_suffix(1);
-      auto ref = parse_s3_reference(std::string(line));
-      if (!ref.ok()) return ref.error();
-      start_reference(*ref);
-      return Status::success();
-    }
-    if (is_control_line(line)) {
-      auto value = parse_json_object(line);
-      if (!value.ok()) return value.error();
-      if (control_kind(*value) == "message") {
-        auto message = message_from_json(*value);
-        if (!message.ok()) return message.error();
-        start_message(*message);
-        return Status::success();
-      }
-    }
-    // Lines this tool does not own pass through, in order.
-    write(std::string(line) + "\n", false);
+  // A line of s3:// references, as a replay list has them.
+  Status start_reference_line(std::string_view line) {
+    // A reference list written on Windows ends its lines in CRLF; the CR
+    // ends the line, it is not part of the key.
+    if (line.back() == '\r') line.remove_suffix(1);
+    auto ref = parse_s3_reference(std::string(line));
+    if (!ref.ok()) return ref.error();
+    start_reference(*ref);
     return Status::success();
   }
 
@@ -381,55 +367,49 @@ Fetcher::~Fetcher() {
   impl_->stop();
 }
 
-FetchOutcome Fetcher::run(LineReader* in, const std::vector<std::string>& references) {
+Outcome Fetcher::run(LineReader* in, const std::vector<std::string>& references) {
   Impl& impl = *impl_;
   impl.start();
-  bool bad_input = false, skipped_lines = false;
+  Outcome outcome = Outcome::kOk;
+  bool skipped_lines = false;
   for (const std::string& text : references) {
     auto ref = parse_s3_reference(text);
     if (!ref.ok()) {
       impl.error(ref.error().message);
-      bad_input = true;
+      outcome = Outcome::kBadInput;
       break;
     }
     impl.start_reference(*ref);
   }
-  if (in != nullptr) in->set_interrupted(impl.stop_requested);
-  std::string_view line;
-  while (!bad_input && in != nullptr && !impl.output_failed && !impl.stopping()) {
-    auto got = in->read(&line);
-    if (!got.ok()) {
-      if (!impl.stopping()) {
-        impl.error(got.error().message);
-        bad_input = true;
-      }
-      break;
-    }
-    if (*got == LineRead::kEnd) break;
-    if (*got == LineRead::kOverlong) {
-      // No message line is this long (SQS bodies are at most 1 MiB), so no
-      // message is lost by passing over it.
-      impl.error("input line " + std::to_string(in->line_number()) +
-                 " is longer than the stream's limit of " + std::to_string(in->max_line_bytes()) +
-                 " bytes; skipped");
+  if (outcome == Outcome::kOk && in != nullptr) {
+    StageInput input(*in, impl.out, impl.report, impl.stop_requested);
+    StageInput::Handlers handlers;
+    handlers.record = [&](std::string_view line) {
+      if (line.rfind("s3://", 0) == 0) return impl.start_reference_line(line);
+      // Records of an earlier tool pass through, in order.
+      return input.pass_on(line, false);
+    };
+    handlers.control["message"] = [&](Json::Value& value, std::string_view) -> Status {
+      auto message = message_from_json(value);
+      if (!message.ok()) return message.error();
+      impl.start_message(*message);
+      return Status::success();
+    };
+    // No message line is this long (SQS bodies are at most 1 MiB), so no
+    // message is lost by passing over it.
+    handlers.overlong = [&](const std::string& what) {
+      impl.error(what + "; skipped");
       skipped_lines = true;
-      continue;
-    }
-    Status handled = impl.handle_line(line);
-    if (!handled.ok()) {
-      impl.error("input line " + std::to_string(in->line_number()) + ": " +
-                 handled.error().message);
-      bad_input = true;
-    }
+    };
+    outcome = input.run(handlers);
   }
   impl.stop();
   impl.report_skipped();
-  if (!impl.out.flush().ok()) impl.output_failed = true;
-  if (impl.output_failed) return FetchOutcome::kOutputFailed;
-  if (impl.stopping()) return FetchOutcome::kInterrupted;
-  if (bad_input) return FetchOutcome::kBadInput;
+  if (!impl.out.flush().ok() || impl.output_failed) return Outcome::kOutputFailed;
+  if (impl.stopping()) return Outcome::kInterrupted;
+  if (outcome != Outcome::kOk) return outcome;
   bool failures = stats_.objects_failed > 0 || stats_.messages_failed > 0 || skipped_lines;
-  return failures ? FetchOutcome::kPartial : FetchOutcome::kOk;
+  return failures ? Outcome::kPartial : Outcome::kOk;
 }
 
 S3ObjectSource::S3ObjectSource(std::unique_ptr<HttpClient> http, aws::ServiceContext context,

@@ -6,6 +6,7 @@
 #include "common/aws/s3_client.h"
 #include "common/clock.h"
 #include "common/diagnostics.h"
+#include "common/exit_codes.h"
 #include "common/line_io.h"
 #include "common/stages/announcement.h"
 #include "common/stream.h"
@@ -71,8 +72,6 @@ struct FetchStats {
   std::atomic<uint64_t> records{0};
 };
 
-enum class FetchOutcome { kOk, kPartial, kBadInput, kOutputFailed, kInterrupted };
-
 class Fetcher {
 public:
   // stop_requested (may be empty) is polled while objects stream: once true,
@@ -86,7 +85,10 @@ public:
   // (s3://bucket/key given as arguments). Returns once every started object
   // is finished, even after bad input, so no begun message is left without
   // its end line.
-  FetchOutcome run(LineReader* in, const std::vector<std::string>& references);
+  // Outcome: kOk; kPartial when objects or messages failed or an input line
+  // was skipped; kBadInput for a malformed control line or reference;
+  // kInterrupted; kOutputFailed.
+  Outcome run(LineReader* in, const std::vector<std::string>& references);
   const FetchStats& stats() const { return stats_; }
 
 private:

@@ -4,17 +4,45 @@
 #pragma once
 
 #include "common/aws/sqs_client.h"
+#include "common/clock.h"
+#include "common/diagnostics.h"
+#include "common/exit_codes.h"
 #include "common/line_io.h"
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace c42 {
 
+// Where messages come from: one SQS queue in production, a fake in tests.
+class MessageSource {
+public:
+  virtual ~MessageSource() = default;
+  // The queue the messages' references name.
+  virtual const std::string& queue_url() const = 0;
+  virtual Result<std::vector<aws::SqsMessage>> receive(int max_messages, int wait_seconds,
+                                                       std::optional<int> visibility_timeout) = 0;
+};
+
+class SqsMessageSource final : public MessageSource {
+public:
+  SqsMessageSource(aws::SqsClient& sqs, std::string queue_url)
+      : sqs_(sqs), queue_url_(std::move(queue_url)) {}
+  const std::string& queue_url() const override { return queue_url_; }
+  Result<std::vector<aws::SqsMessage>> receive(int max_messages, int wait_seconds,
+                                               std::optional<int> visibility_timeout) override {
+    return sqs_.receive(queue_url_, max_messages, wait_seconds, visibility_timeout);
+  }
+
+private:
+  aws::SqsClient& sqs_;
+  std::string queue_url_;
+};
+
 struct PollConfig {
-  std::string queue_url;
   int max_messages = 10;
   int wait_seconds = 5;
   std::optional<int> visibility_timeout;
@@ -29,10 +57,11 @@ struct PollStats {
   uint64_t messages = 0;
 };
 
-enum class PollOutcome { kOk, kServiceError, kOutputFailed, kInterrupted };
-
-PollOutcome run_poll(const PollConfig& config, aws::SqsClient& sqs, const Clock& clock,
-                     LineWriter& out, const std::function<bool()>& stop_requested, PollStats* stats,
-                     std::string* error);
+// Outcome: kOk when a stop condition was met; kService when a receive
+// failed (reported); kOutputFailed; kInterrupted when stop_requested said
+// so.
+Outcome run_poll(const PollConfig& config, MessageSource& source, const Clock& clock,
+                 LineWriter& out, const Report& report,
+                 const std::function<bool()>& stop_requested, PollStats* stats);
 
 } // namespace c42

@@ -2,6 +2,7 @@
 
 #include "common/json_text.h"
 #include "common/json_value.h"
+#include "common/stages/stage_input.h"
 #include "common/stream.h"
 #include "common/worker_pool.h"
 
@@ -165,9 +166,9 @@ struct Poster::Impl {
 
   // A record that cannot be posted fails every open span, since any of
   // them may own it; with none open, only the exit status can tell.
-  void reject_record(uint64_t line_number, const std::string& why) {
+  // `what` names the input line and the reason.
+  void reject_record(const std::string& what) {
     ++stats.records_failed;
-    const std::string what = "input line " + std::to_string(line_number) + ": " + why;
     repeated(Severity::kError, "records not posted", what);
     std::lock_guard<std::mutex> lock(mutex);
     if (open_spans.empty()) ++unattributed;
@@ -179,22 +180,22 @@ struct Poster::Impl {
     }
   }
 
-  void add_record(std::string_view line, uint64_t line_number) {
+  void add_record(std::string_view line, const std::string& where) {
     ++stats.records_read;
     // jsoncpp alone lets through raw control characters and invalid UTF-8,
     // which the service rejects, failing the whole chunk.
     if (!is_clean_json_text(line))
-      return reject_record(line_number, "record is not valid JSON text (raw control character "
-                                        "or invalid UTF-8)");
+      return reject_record(where + ": record is not valid JSON text (raw control character or "
+                                   "invalid UTF-8)");
     auto parsed = parse_json_object(line);
     if (!parsed.ok())
-      return reject_record(line_number,
-                           "record is not a JSON object (" + parsed.error().message + ")");
+      return reject_record(where + ": record is not a JSON object (" + parsed.error().message +
+                           ")");
     // 2 bytes of brackets; a record alone must fit a chunk.
     if (line.size() + 2 > config.chunk_bytes)
-      return reject_record(line_number, "record of " + std::to_string(line.size()) +
-                                            " bytes is larger than the chunk limit of " +
-                                            std::to_string(config.chunk_bytes) + " bytes");
+      return reject_record(where + ": record of " + std::to_string(line.size()) +
+                           " bytes is larger than the chunk limit of " +
+                           std::to_string(config.chunk_bytes) + " bytes");
     if (current.records > 0 && current.body.size() + 1 + line.size() + 1 > config.chunk_bytes)
       submit_current();
     current.body.push_back(current.records == 0 ? '[' : ',');
@@ -215,45 +216,40 @@ struct Poster::Impl {
     if (current.records >= config.chunk_records) submit_current();
   }
 
-  Status handle_control(std::string_view line) {
-    auto value = parse_json_object(line);
-    if (!value.ok()) return value.error();
-    std::string kind = control_kind(*value);
-    if (kind == "begin") {
-      auto begin = begin_from_json(*value);
-      if (!begin.ok()) return begin.error();
-      // A repeated begin for a message already open keeps the open span:
-      // replacing it would forget failures already charged to it.
-      std::string key = span_key(begin->ref);
-      if (open_spans.find(key) == open_spans.end()) {
-        auto span = std::make_shared<Span>();
-        span->ref = begin->ref;
-        open_spans.emplace(std::move(key), std::move(span));
-      }
-    } else if (kind == "end") {
-      auto end = end_from_json(*value);
-      if (!end.ok()) return end.error();
-      auto it = open_spans.find(span_key(end->ref));
-      if (it == open_spans.end()) {
-        // Without its begin we cannot know which records were the message's.
-        EndLine lone = *end;
-        lone.ok = false;
-        lone.delivered = 0;
-        if (lone.error.empty()) lone.error = "end line without a begin line";
-        ++stats.messages_failed;
-        emit(OutputItem{to_line(lone), nullptr});
-        return Status::success();
-      }
-      std::shared_ptr<Span> span = it->second;
-      open_spans.erase(it);
-      span->end = std::move(end.value());
-      span->end_json = std::move(value.value());
-      // Do not hold the message back until the chunk fills.
-      if (span->last_chunk == current.id) submit_current();
-      emit(OutputItem{"", span});
+  Status handle_begin(const Json::Value& value) {
+    auto begin = begin_from_json(value);
+    if (!begin.ok()) return begin.error();
+    // A repeated begin for a message already open keeps the open span:
+    // replacing it would forget failures already charged to it.
+    std::string key = span_key(begin->ref);
+    if (open_spans.find(key) == open_spans.end()) {
+      auto span = std::make_shared<Span>();
+      span->ref = begin->ref;
+      open_spans.emplace(std::move(key), std::move(span));
+    }
+    return Status::success();
+  }
+
+  Status handle_end(Json::Value& value) {
+    auto end = end_from_json(value);
+    if (!end.ok()) return end.error();
+    auto it = open_spans.find(span_key(end->ref));
+    if (it == open_spans.end()) {
+      // Without its begin we cannot know which records were the message's.
+      value["ok"] = false;
+      value["delivered"] = 0;
+      if (string_member(value, "error").empty()) value["error"] = "end line without a begin line";
+      ++stats.messages_failed;
+      emit(OutputItem{to_control_line(value), nullptr});
       return Status::success();
     }
-    emit(OutputItem{std::string(line), nullptr});
+    std::shared_ptr<Span> span = it->second;
+    open_spans.erase(it);
+    span->end = std::move(end.value());
+    span->end_json = std::move(value);
+    // Do not hold the message back until the chunk fills.
+    if (span->last_chunk == current.id) submit_current();
+    emit(OutputItem{"", span});
     return Status::success();
   }
 };
@@ -265,43 +261,36 @@ Poster::~Poster() {
   impl_->stop();
 }
 
-uint64_t Poster::unattributed() const {
-  return impl_->unattributed;
-}
-
-PostOutcome Poster::run(LineReader& in) {
+Outcome Poster::run(LineReader& in) {
   Impl& impl = *impl_;
   impl.start();
-  bool bad_input = false;
-  std::string_view line;
-  while (!impl.fatal && !impl.output_failed) {
-    auto got = in.read(&line);
-    if (!got.ok()) {
-      if (impl.report) impl.report(Severity::kError, got.error().message);
-      bad_input = true;
-      break;
-    }
-    if (*got == LineRead::kEnd) break;
-    if (*got == LineRead::kOverlong) {
-      ++stats_.records_read;
-      impl.reject_record(in.line_number(), "longer than the stream's limit of " +
-                                               std::to_string(in.max_line_bytes()) + " bytes");
-      continue;
-    }
-    if (is_control_line(line)) {
-      Status s = impl.handle_control(line);
-      if (!s.ok()) {
-        if (impl.report)
-          impl.report(Severity::kError,
-                      "input line " + std::to_string(in.line_number()) + ": " + s.error().message);
-        bad_input = true;
-        break;
-      }
-      continue;
-    }
-    impl.add_record(line, in.line_number());
-  }
-  if (!bad_input && !impl.fatal) impl.submit_current();
+  // A fatal answer (bad key, unreachable service) ends reading: posting more
+  // could not succeed.
+  StageInput reader(in, impl.out, impl.report, [&impl] { return impl.fatal.load(); });
+  StageInput::Handlers handlers;
+  handlers.record = [&](std::string_view line) {
+    impl.add_record(line, reader.where());
+    return Status::success();
+  };
+  handlers.overlong = [&](const std::string& what) {
+    ++stats_.records_read;
+    impl.reject_record(what);
+  };
+  handlers.control["begin"] = [&](Json::Value& value, std::string_view text) {
+    Status begun = impl.handle_begin(value);
+    if (begun.ok()) impl.emit(OutputItem{std::string(text), nullptr});
+    return begun;
+  };
+  handlers.control["end"] = [&](Json::Value& value, std::string_view) {
+    return impl.handle_end(value);
+  };
+  // Everything else waits its turn behind the end lines held back.
+  handlers.pass_on = [&](std::string_view text, bool) {
+    impl.emit(OutputItem{std::string(text), nullptr});
+    return Status::success();
+  };
+  Outcome outcome = reader.run(handlers);
+  if (outcome == Outcome::kOk) impl.submit_current();
   impl.stop();
   impl.repeated.summarise();
   {
@@ -320,11 +309,14 @@ PostOutcome Poster::run(LineReader& in) {
   if (!impl.output_failed && !impl.out.write_line(to_control_line(summary)).ok())
     impl.output_failed = true;
   if (!impl.out.flush().ok()) impl.output_failed = true;
-  if (impl.output_failed) return PostOutcome::kOutputFailed;
-  if (impl.fatal) return PostOutcome::kFatal;
-  if (bad_input) return PostOutcome::kBadInput;
+  if (impl.unattributed > 0 && impl.report)
+    impl.report(Severity::kError, std::to_string(impl.unattributed) +
+                                      " records outside any message were not posted");
+  if (impl.output_failed) return Outcome::kOutputFailed;
+  if (impl.fatal) return Outcome::kService;
+  if (outcome != Outcome::kOk) return outcome;
   bool failures = stats_.records_failed > 0 || stats_.messages_failed > 0;
-  return failures ? PostOutcome::kPartial : PostOutcome::kOk;
+  return failures ? Outcome::kPartial : Outcome::kOk;
 }
 
 } // namespace c42

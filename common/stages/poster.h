@@ -8,6 +8,7 @@
 
 #include "common/chunk_sender.h"
 #include "common/diagnostics.h"
+#include "common/exit_codes.h"
 #include "common/line_io.h"
 
 #include <atomic>
@@ -37,8 +38,6 @@ struct PostStats {
   std::atomic<uint64_t> messages_failed{0};
 };
 
-enum class PostOutcome { kOk, kPartial, kBadInput, kFatal, kOutputFailed };
-
 // Reads records and control lines until end of input. A record that cannot
 // be posted (not JSON, larger than a chunk, longer than the stream limit)
 // is reported and fails every message span open at that point; the run
@@ -48,10 +47,11 @@ class Poster {
 public:
   Poster(PostConfig config, ChunkSenderFactory senders, LineWriter& out, Report report);
   ~Poster();
-  PostOutcome run(LineReader& in);
+  // Outcome: kOk; kPartial when records, chunks or messages failed; kService
+  // after a fatal answer (reading stops); kBadInput for a malformed control
+  // line; kOutputFailed.
+  Outcome run(LineReader& in);
   const PostStats& stats() const { return stats_; }
-  // Records rejected while no message span was open.
-  uint64_t unattributed() const;
 
 private:
   struct Impl;

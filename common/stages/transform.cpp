@@ -3,6 +3,7 @@
 #include "common/crypto.h"
 #include "common/json_text.h"
 #include "common/json_value.h"
+#include "common/stages/stage_input.h"
 #include "common/stream.h"
 #include "common/time_format.h"
 
@@ -49,28 +50,6 @@ size_t replaced_length(std::string_view line) {
     i += n == 0 ? 1 : n;
   }
   return length;
-}
-
-// Control lines pass through unchanged and at once (a sink downstream may be
-// waiting for an end line while input is idle), except the end line of a
-// span that lost a record here: it goes out with ok false and the reason.
-Status pass_control_line(std::string_view line, OpenSpans& spans, LineWriter& out) {
-  auto value = parse_json_object(line);
-  std::string kind = value.ok() ? control_kind(*value) : std::string();
-  if (kind == "begin") {
-    auto begin = begin_from_json(*value);
-    if (begin.ok()) spans.begin(begin->ref);
-  } else if (kind == "end") {
-    auto end = end_from_json(*value);
-    std::string failure = end.ok() ? spans.end(end->ref) : std::string();
-    if (!failure.empty()) {
-      Json::Value& rewritten = *value;
-      rewritten["ok"] = false;
-      if (string_member(rewritten, "error").empty()) rewritten["error"] = failure;
-      return out.write_line(to_control_line(rewritten), true);
-    }
-  }
-  return out.write_line(line, true);
 }
 
 void append_base64_member(std::string& out, std::string_view bytes) {
@@ -188,85 +167,76 @@ void Transformer::append_parts(const SourceRecord& record, const std::string& pr
   if (ends.size() > 1) ++stats_.split_records;
 }
 
-TransformOutcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
-                               LineWriter& out, const Report& report, TransformStats* stats) {
+Outcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
+                      LineWriter& out, const Report& report, TransformStats* stats) {
   Transformer transformer(config, clock);
-  TransformOutcome outcome;
+  StageInput input(in, out, report);
   RepeatedReport repeated(report);
   OpenSpans spans;
-  uint64_t control_lines = 0, skipped = 0;
+  uint64_t skipped = 0, unattributed = 0;
   bool warned_time = false;
   std::string rows;
-  std::string_view line;
+
   // A record that cannot be read is not passed on; the message it belongs
   // to must then not be deleted, so every open span fails with it, and the
   // run goes on with the next line.
-  auto skip_record = [&](const std::string& why) {
+  auto skip_record = [&](const std::string& what) {
     ++skipped;
-    const std::string where = "input line " + std::to_string(in.line_number());
-    if (spans.fail_all(where + " was not transformed: " + why) == 0) ++outcome.unattributed;
-    repeated(Severity::kError, "records not transformed", where + ": " + why);
+    if (spans.fail_all(what + ": not transformed") == 0) ++unattributed;
+    repeated(Severity::kError, "records not transformed", what);
   };
-  for (;;) {
-    auto got = in.read(&line);
-    if (!got.ok()) {
-      outcome.kind = TransformOutcome::kReadFailed;
-      outcome.error = got.error().message;
-      break;
+
+  StageInput::Handlers handlers;
+  handlers.overlong = skip_record;
+  handlers.record = [&](std::string_view line) {
+    auto value = parse_json_object(line);
+    auto record = value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
+    if (!record.ok()) {
+      skip_record(input.where() + ": " + record.error().message);
+      return Status::success();
     }
-    if (*got == LineRead::kEnd) break;
-    if (*got == LineRead::kOverlong) {
-      skip_record("longer than the stream's limit of " + std::to_string(in.max_line_bytes()) +
-                  " bytes");
-      continue;
+    const uint64_t fallbacks = transformer.stats().time_fallbacks;
+    rows.clear();
+    transformer.transform(*record, rows);
+    if (!warned_time && transformer.stats().time_fallbacks > fallbacks && report) {
+      warned_time = true;
+      report(Severity::kWarning,
+             input.where() +
+                 ": the original line is not a JSON object with a non-empty string member '" +
+                 config.time_field +
+                 "'; Event_Time falls back to Actual_Time or the current time (later records "
+                 "are counted, not reported)");
     }
-    Status written;
-    if (is_control_line(line)) {
-      ++control_lines;
-      written = pass_control_line(line, spans, out);
-    } else {
-      auto value = parse_json_object(line);
-      auto record =
-          value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
-      if (!record.ok()) {
-        skip_record(record.error().message);
-        continue;
-      }
-      const uint64_t fallbacks = transformer.stats().time_fallbacks;
-      rows.clear();
-      transformer.transform(*record, rows);
-      if (!warned_time && transformer.stats().time_fallbacks > fallbacks && report) {
-        warned_time = true;
-        report(Severity::kWarning,
-               "input line " + std::to_string(in.line_number()) +
-                   ": the original line is not a JSON object with a non-empty string member '" +
-                   config.time_field +
-                   "'; Event_Time falls back to Actual_Time or the current time (later records "
-                   "are counted, not reported)");
-      }
-      written = out.write_lines(rows);
-    }
-    if (!written.ok()) {
-      outcome.kind = TransformOutcome::kOutputFailed;
-      outcome.error = written.error().message;
-      break;
-    }
-  }
+    (void)out.write_lines(rows);
+    return Status::success();
+  };
+  handlers.control["begin"] = [&](Json::Value& value, std::string_view text) {
+    auto begin = begin_from_json(value);
+    if (begin.ok()) spans.begin(begin->ref);
+    return input.pass_on(text, true);
+  };
+  // The end line of a span that lost a record here goes out not ok, with
+  // the reason; every other control line passes on unchanged.
+  handlers.control["end"] = [&](Json::Value& value, std::string_view text) {
+    auto end = end_from_json(value);
+    std::string failure = end.ok() ? spans.end(end->ref) : std::string();
+    if (failure.empty()) return input.pass_on(text, true);
+    value["ok"] = false;
+    if (string_member(value, "error").empty()) value["error"] = failure;
+    return input.pass_on(to_control_line(value), true);
+  };
+
+  Outcome outcome = input.run(handlers);
   repeated.summarise();
-  if (outcome.kind != TransformOutcome::kOutputFailed) {
-    Status flushed = out.flush();
-    if (!flushed.ok()) {
-      // The output is incomplete whatever else went wrong; that matters more.
-      outcome.kind = TransformOutcome::kOutputFailed;
-      outcome.error = flushed.error().message;
-    }
-  }
-  if (outcome.kind == TransformOutcome::kOk && skipped > 0)
-    outcome.kind = TransformOutcome::kPartial;
+  if (!out.flush().ok()) outcome = Outcome::kOutputFailed;
+  if (unattributed > 0 && report)
+    report(Severity::kError,
+           std::to_string(unattributed) + " records outside any message were not transformed");
+  if (outcome == Outcome::kOk && skipped > 0) outcome = Outcome::kPartial;
   if (stats != nullptr) {
     *stats = transformer.stats();
-    stats->control_lines = control_lines;
     stats->skipped = skipped;
+    stats->unattributed = unattributed;
   }
   return outcome;
 }

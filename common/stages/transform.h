@@ -51,6 +51,7 @@
 
 #include "common/clock.h"
 #include "common/diagnostics.h"
+#include "common/exit_codes.h"
 #include "common/line_io.h"
 #include "common/source_record.h"
 
@@ -81,8 +82,8 @@ struct TransformStats {
   uint64_t split_records = 0;  // records written as several parts
   uint64_t invalid_utf8 = 0;   // records whose line was not valid UTF-8
   uint64_t time_fallbacks = 0; // Event_Time not taken from time_field
-  uint64_t control_lines = 0;
-  uint64_t skipped = 0; // lines that could not be read as records
+  uint64_t skipped = 0;      // lines that could not be read as records
+  uint64_t unattributed = 0; // of those, lines outside any message span
 };
 
 // First 32 hex digits of sha256(bucket '\0' key '\0' etag '\0' decimal index).
@@ -108,20 +109,6 @@ private:
   TransformStats stats_;
 };
 
-struct TransformOutcome {
-  enum Kind {
-    kOk,
-    kPartial,      // some records were not transformed; their spans failed
-    kReadFailed,   // standard input could not be read
-    kOutputFailed, // standard output could not be written
-  };
-  Kind kind = kOk;
-  std::string error; // for kReadFailed and kOutputFailed
-  // Records skipped while no message span was open: nothing keeps them on
-  // a queue, so only the exit status tells of them.
-  uint64_t unattributed = 0;
-};
-
 // Reads stream lines until end of input. A line that is neither a control
 // line nor a readable source record (not JSON, lacking bucket/key/line, or
 // longer than the stream limit) is not guessed at: it is skipped, reported,
@@ -130,7 +117,9 @@ struct TransformOutcome {
 // run goes on. `report` (may be empty) also hears about the first record
 // whose Event_Time had to fall back, so a misspelt time field shows up
 // before the end of a long run.
-TransformOutcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
-                               LineWriter& out, const Report& report, TransformStats* stats);
+// Outcome: kOk; kPartial when records were skipped; kBadInput for a
+// control line that is not JSON or unreadable input; kOutputFailed.
+Outcome run_transform(const TransformConfig& config, const Clock& clock, LineReader& in,
+                      LineWriter& out, const Report& report, TransformStats* stats);
 
 } // namespace c42

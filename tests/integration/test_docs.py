@@ -27,7 +27,9 @@ BIN_DIR = os.environ.get("C42_BIN_DIR", "")
 MANDOC = shutil.which("mandoc")
 MANDOC_MISSING = "mandoc is not installed (CI installs it: apt-get install mandoc)"
 
-TOOLS = ["sqs-poll", "s3-fetch", "c42-transform", "la-post", "sqs-ack"]
+# Every folder under tools/ is a tool with its own man page.
+TOOLS = sorted(d for d in os.listdir(os.path.join(SOURCE_DIR, "tools"))
+               if os.path.isdir(os.path.join(SOURCE_DIR, "tools", d)))
 DRIVER = "c42-ship"
 PROGRAMS = TOOLS + [DRIVER]
 STREAM_PAGE = "c42-stream"
@@ -90,12 +92,17 @@ def sections(text):
 
 
 def exit_codes():
-    """{name: value} from common/exit_codes.h."""
+    """{name: value} of the Outcome enum in common/exit_codes.h."""
     codes = dict((n, int(v)) for n, v in
-                 re.findall(r"\b(kExit\w+)\s*=\s*(\d+)", source("common", "exit_codes.h")))
+                 re.findall(r"^\s*(k\w+)\s*=\s*(\d+),", source("common", "exit_codes.h"), re.M))
     if not codes:
-        raise AssertionError("no kExit... = N found in common/exit_codes.h")
+        raise AssertionError("no Outcome kName = N found in common/exit_codes.h")
     return codes
+
+
+# The stage core each tool runs; what the core returns, the tool can too.
+CORES = {"sqs-poll": "poller", "s3-fetch": "fetcher", "c42-transform": "transform",
+         "la-post": "poster", "sqs-ack": "acker"}
 
 
 def documented_statuses(section_text):
@@ -209,14 +216,22 @@ class Lint(unittest.TestCase):
 
 class ExitStatus(unittest.TestCase):
     def tool_statuses(self, tool):
-        """The statuses a tool can return: the kExit names its own sources
-        and the shared command-line edge use."""
+        """The statuses a tool can return: the Outcome names its own sources,
+        the shared command-line edge, the stage input loop and its stage
+        core use."""
         codes = exit_codes()
         text = "".join(source("tools", tool, f) for f in
                        sorted(os.listdir(os.path.join(SOURCE_DIR, "tools", tool)))
                        if f.endswith((".cpp", ".h")))
-        text += source("tools", "tool_support.cpp")
-        names = set(re.findall(r"\b(kExit\w+)\b", text))
+        # A configuration error (4) comes from the tool's own checks, though
+        # the shared edge is where it becomes a status.
+        own = set(re.findall(r"\b(?:Outcome|ErrorKind)::(kConfig)\b", text))
+        core = source("common", "stages", CORES[tool] + ".cpp")
+        if "StageInput" in core:
+            core += source("common", "stages", "stage_input.cpp")
+        edge = source("tools", "tool_support.cpp") + source("tools", "tool_support.h")
+        names = set(re.findall(r"\bOutcome::(k\w+)\b", text + core)) | own
+        names |= set(re.findall(r"\bOutcome::(k\w+)\b", edge)) - {"kConfig"}
         unknown = names - set(codes)
         self.assertEqual(unknown, set(), "%s uses statuses missing from exit_codes.h" % tool)
         return set(codes[n] for n in names)

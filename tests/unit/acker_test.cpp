@@ -107,8 +107,8 @@ std::string span(const std::string& id, bool ok, int64_t delivered, const std::s
          end_line(id, ok, delivered, error, queue);
 }
 
-struct Outcome {
-  AckOutcome outcome;
+struct AckRun {
+  Outcome outcome = Outcome::kOk;
   AckStats stats;
   std::vector<std::string> raw;
   std::map<std::string, ResultLine> results; // by message id
@@ -116,10 +116,10 @@ struct Outcome {
   std::vector<std::string> warnings;
 };
 
-Outcome run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}) {
+AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}) {
   TempFile in_file(input);
   TempFile out_file;
-  Outcome o;
+  AckRun o;
   {
     LineReader reader(in_file.fd());
     LineWriter writer(out_file.fd());
@@ -160,8 +160,8 @@ TEST(Acker, DeletesOnlyOkEndsWithDelivered) {
                       span("3", true, -1) +                   // no sink confirmed
                       span("4", false, 2, "s3://b/k: boom") + // failed upstream
                       span("5", false, -1);                   // failed, no reason
-  Outcome o = run(input, deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
   ASSERT_EQ(deleter.calls.size(), 1u);
   EXPECT_FALSE(deleter.calls[0].release);
   EXPECT_EQ(deleter.calls[0].queue, kQueueA);
@@ -187,16 +187,16 @@ TEST(Acker, DeletesOnlyOkEndsWithDelivered) {
 
 TEST(Acker, AllDeletedIsOk) {
   FakeDeleter deleter;
-  Outcome o = run(span("1", true, 1) + span("2", true, 5), deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  AckRun o = run(span("1", true, 1) + span("2", true, 5), deleter);
+  EXPECT_EQ(o.outcome, Outcome::kOk);
   EXPECT_EQ(o.stats.deleted, 2u);
   EXPECT_EQ(o.results.size(), 2u);
 }
 
 TEST(Acker, EmptyInputIsOk) {
   FakeDeleter deleter;
-  Outcome o = run("", deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  AckRun o = run("", deleter);
+  EXPECT_EQ(o.outcome, Outcome::kOk);
   EXPECT_TRUE(deleter.calls.empty());
   EXPECT_TRUE(o.raw.empty());
 }
@@ -211,8 +211,8 @@ TEST(Acker, OtherLinesPassThroughResultsAndRecordsDoNot) {
                       R"({"plain":"record"})"
                       "\n" +
                       stats + "\n";
-  Outcome o = run(input, deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kOk);
   std::vector<std::string> non_results;
   for (const auto& l : o.raw)
     if (l.find("\"@c42\":\"result\"") == std::string::npos) non_results.push_back(l);
@@ -232,8 +232,8 @@ TEST(Acker, BatchesHoldAtMostTenEntriesOfOneQueue) {
     queue_of["rh-" + id] = queue;
     input += span(id, true, 1, "", queue);
   }
-  Outcome o = run(input, deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kOk);
   std::map<std::string, int> seen;
   std::map<std::string, std::vector<size_t>> sizes_by_queue;
   for (const Call& call : deleter.calls) {
@@ -266,9 +266,9 @@ TEST(Acker, PartialFailureReportsEachFailedEntry) {
   FakeDeleter deleter;
   deleter.fail["rh-2"] = {"ReceiptHandleIsInvalid", "The receipt handle has expired."};
   deleter.fail["rh-3"] = {"InternalError", ""};
-  Outcome o = run(span("1", true, 1) + span("2", true, 1) + span("3", true, 1) + span("4", true, 1),
+  AckRun o = run(span("1", true, 1) + span("2", true, 1) + span("3", true, 1) + span("4", true, 1),
                   deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
   ASSERT_EQ(o.results.size(), 4u);
   EXPECT_EQ(o.results["id-1"].action, "deleted");
   EXPECT_EQ(o.results["id-4"].action, "deleted");
@@ -287,8 +287,8 @@ TEST(Acker, PartialFailureReportsEachFailedEntry) {
 TEST(Acker, EntryMissingFromTheReplyIsNotDeleted) {
   FakeDeleter deleter;
   deleter.forget.insert("rh-2");
-  Outcome o = run(span("1", true, 1) + span("2", true, 1), deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  AckRun o = run(span("1", true, 1) + span("2", true, 1), deleter);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
   EXPECT_EQ(o.results["id-1"].action, "deleted");
   EXPECT_EQ(o.results["id-2"].action, "delete-failed");
   EXPECT_NE(o.results["id-2"].reason.find("no result"), std::string::npos);
@@ -299,7 +299,7 @@ TEST(Acker, OutOfRangeIdsInTheReplyAreIgnored) {
   FakeDeleter deleter;
   deleter.forget.insert("rh-2");
   deleter.extra_ids = {"7", "1"}; // 7 was never sent; 1 is rh-2's id, not reported as done
-  Outcome o = run(span("1", true, 1) + span("2", true, 1), deleter);
+  AckRun o = run(span("1", true, 1) + span("2", true, 1), deleter);
   EXPECT_EQ(o.results["id-1"].action, "deleted");
   // "1" names rh-2's entry, which the fake left out of its own answers but
   // then listed as a success: the reply's word counts.
@@ -316,7 +316,7 @@ TEST(Acker, NonNumericIdInTheReplyIsIgnored) {
   FakeDeleter deleter;
   deleter.forget.insert("rh-1");
   deleter.extra_ids = {"not-a-number"};
-  Outcome o;
+  AckRun o;
   EXPECT_NO_THROW(o = run(span("1", true, 1), deleter));
   EXPECT_EQ(o.results["id-1"].action, "delete-failed");
 }
@@ -324,8 +324,8 @@ TEST(Acker, NonNumericIdInTheReplyIsIgnored) {
 TEST(Acker, CallErrorFailsTheWholeBatch) {
   FakeDeleter deleter;
   deleter.call_error = true;
-  Outcome o = run(span("1", true, 1) + span("2", true, 1) + span("3", false, 0), deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kServiceError);
+  AckRun o = run(span("1", true, 1) + span("2", true, 1) + span("3", false, 0), deleter);
+  EXPECT_EQ(o.outcome, Outcome::kService);
   EXPECT_EQ(o.results["id-1"].action, "delete-failed");
   EXPECT_EQ(o.results["id-2"].action, "delete-failed");
   EXPECT_NE(o.results["id-1"].reason.find("AccessDenied"), std::string::npos)
@@ -342,8 +342,8 @@ TEST(Acker, ReleaseMakesUndeliveredMessagesVisible) {
   config.release = true;
   std::string input = span("1", true, 1) + span("2", false, 0, "posting failed") +
                       span("3", true, -1) + begin_line("4");
-  Outcome o = run(input, deleter, config);
-  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  AckRun o = run(input, deleter, config);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
   std::vector<Call> deletes, releases;
   for (const Call& c : deleter.calls)
     (c.release ? releases : deletes).push_back(c);
@@ -373,8 +373,8 @@ TEST(Acker, RepeatedEndLineGivesOneResultAndOneBatchEntry) {
   FakeDeleter deleter;
   std::string input = span("1", true, 1) + end_line("1", false, 0, "late duplicate") +
                       end_line("1", true, 1) + span("2", true, 1);
-  Outcome o = run(input, deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kOk);
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kOk);
   ASSERT_EQ(deleter.calls.size(), 1u);
   EXPECT_EQ(receipts(deleter.calls[0]), (std::vector<std::string>{"rh-1", "rh-2"}));
   EXPECT_EQ(o.result_order.size(), 2u) << "one result per message";
@@ -391,7 +391,7 @@ TEST(Acker, OverlongLinesAreSkipped) {
   AckStats stats;
   LineReader reader(in_file.fd(), 1024);
   LineWriter writer(out_file.fd());
-  EXPECT_EQ(run_ack({}, deleter, reader, writer, {}, &stats), AckOutcome::kOk);
+  EXPECT_EQ(run_ack({}, deleter, reader, writer, {}, &stats), Outcome::kOk);
   EXPECT_EQ(stats.deleted, 2u);
 }
 
@@ -400,8 +400,8 @@ TEST(Acker, ReleaseFailureIsReported) {
   deleter.fail["rh-2"] = {"MessageNotInflight", "gone"};
   AckConfig config;
   config.release = true;
-  Outcome o = run(span("2", false, 0), deleter, config);
-  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  AckRun o = run(span("2", false, 0), deleter, config);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
   EXPECT_EQ(o.results["id-2"].action, "release-failed");
   EXPECT_EQ(o.results["id-2"].reason, "MessageNotInflight: gone");
   EXPECT_EQ(o.stats.failed, 1u);
@@ -412,8 +412,8 @@ TEST(Acker, BeginWithoutEndIsKeptAsIncomplete) {
   std::string input = begin_line("1") + begin_line("2") + end_line("2", true, 1) +
                       // Same receipt handle, other queue: a different message.
                       begin_line("3", kQueueB) + end_line("3", true, 1, "", kQueueA);
-  Outcome o = run(input, deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kPartial);
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
   EXPECT_EQ(o.results["id-1"].action, "kept");
   EXPECT_NE(o.results["id-1"].reason.find("incomplete"), std::string::npos);
   EXPECT_EQ(o.results["id-2"].action, "deleted");
@@ -435,12 +435,12 @@ TEST(Acker, BeginWithoutEndIsKeptAsIncomplete) {
 
 TEST(Acker, MalformedControlLineIsBadInput) {
   FakeDeleter deleter;
-  Outcome o = run(span("1", true, 1) +
+  AckRun o = run(span("1", true, 1) +
                       R"({"@c42":"end","queue_url":)"
                       "\n" +
                       span("2", true, 1),
                   deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kBadInput);
+  EXPECT_EQ(o.outcome, Outcome::kBadInput);
   // What was read before is still settled.
   EXPECT_EQ(o.results["id-1"].action, "deleted");
   EXPECT_EQ(o.results.count("id-2"), 0u);
@@ -448,11 +448,11 @@ TEST(Acker, MalformedControlLineIsBadInput) {
 
 TEST(Acker, EndLineLackingOkIsBadInput) {
   FakeDeleter deleter;
-  Outcome o = run(begin_line("1") +
+  AckRun o = run(begin_line("1") +
                       R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r"})"
                       "\n",
                   deleter);
-  EXPECT_EQ(o.outcome, AckOutcome::kBadInput);
+  EXPECT_EQ(o.outcome, Outcome::kBadInput);
   EXPECT_TRUE(deleter.calls.empty());
   // Its begin had no usable end: reported incomplete.
   EXPECT_EQ(o.results["id-1"].action, "kept");
@@ -470,7 +470,7 @@ TEST(Acker, OutputFailureIsReported) {
   FakeDeleter deleter;
   TempFile in_file(span("1", true, 1) + span("2", false, 0));
   AckStats stats;
-  AckOutcome outcome;
+  Outcome outcome = Outcome::kOk;
   {
     LineReader reader(in_file.fd());
     LineWriter writer(fds[1]);
@@ -478,7 +478,7 @@ TEST(Acker, OutputFailureIsReported) {
   }
   ::close(fds[1]);
   sigaction(SIGPIPE, &previous, nullptr);
-  EXPECT_EQ(outcome, AckOutcome::kOutputFailed);
+  EXPECT_EQ(outcome, Outcome::kOutputFailed);
 }
 
 TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
@@ -488,7 +488,7 @@ TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
   TempFile out_file;
   AckStats stats;
   std::atomic<bool> finished{false};
-  AckOutcome outcome = AckOutcome::kBadInput;
+  Outcome outcome = Outcome::kBadInput;
   std::thread runner([&] {
     LineReader reader(fds[0]);
     LineWriter writer(out_file.fd());
@@ -508,7 +508,7 @@ TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
   ::close(fds[1]);
   runner.join();
   ::close(fds[0]);
-  EXPECT_EQ(outcome, AckOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_EQ(stats.deleted, 2u);
 }
 

@@ -245,11 +245,11 @@ class FetcherTest : public testing::Test {
 protected:
   FetcherTest() : clock(at("2024-05-02T12:00:00Z")) { config.parallel = 4; }
 
-  FetchOutcome run(const std::string& input, const std::vector<std::string>& references = {},
+  Outcome run(const std::string& input, const std::vector<std::string>& references = {},
                    bool read_input = true) {
     TempFile in_file(input);
     TempFile out_file;
-    FetchOutcome outcome;
+    Outcome outcome;
     {
       LineWriter writer(out_file.fd());
       LineReader reader(in_file.fd(), reader_max);
@@ -318,7 +318,7 @@ TEST_F(FetcherTest, MessageGivesBeginRecordsEnd) {
   store.put("bkt", "exports/a.json",
             {"{\"n\":1}\n{\"n\":2}\r\n\n{\"n\":3}", at("2024-05-02T07:00:00Z")});
   auto outcome = run(message_line("1", code42_body("bkt", "exports/a.json")) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   ASSERT_EQ(out.lines.size(), 5u);
   EXPECT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "record bkt/exports/a.json",
                                                    "record bkt/exports/a.json",
@@ -354,7 +354,7 @@ TEST_F(FetcherTest, ObjectsOfOneMessageAreFetchedInParallel) {
   // S3 event keys are form-URL-encoded: '+' is a space, %2B a plus.
   std::string body = s3_event_body({{"b", "dir/a+b.txt"}, {"b", "dir/c%2Bd.txt"}});
   auto outcome = run(message_line("1", body) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_EQ(store.max_active, 2) << "both objects should be in flight at once";
   EXPECT_EQ(std::set<std::string>(store.gets.begin(), store.gets.end()),
             (std::set<std::string>{"b/dir/a b.txt", "b/dir/c+d.txt"}));
@@ -385,7 +385,7 @@ TEST_F(FetcherTest, Code42ListMessageFetchesEveryObject) {
                                        {"b", "x/two%20.json", "2024-05-02T08:00:02Z"},
                                        {"c", "x/three.json", "2024-05-02T08:00:03Z"}});
   auto outcome = run(message_line("1", body) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_EQ(std::set<std::string>(store.gets.begin(), store.gets.end()),
             (std::set<std::string>{"b/x/one+1.json", "b/x/two%20.json", "c/x/three.json"}));
   ASSERT_EQ(out.of_kind("begin").size(), 1u);
@@ -418,7 +418,7 @@ TEST_F(FetcherTest, Code42ListWithAMissingObjectFailsTheMessageButKeepsTheRest) 
   store.put("b", "three", {"3a\n", at("2024-05-02T09:00:00Z")});
   std::string body = code42_list_body({{"b", "one"}, {"b", "two"}, {"b", "three"}});
   auto outcome = run(message_line("1", body) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   ASSERT_EQ(out.of_kind("begin").size(), 1u);
   ASSERT_EQ(out.of_kind("end").size(), 1u);
   EXPECT_EQ(control_kind(out.lines.back()), "end");
@@ -445,7 +445,7 @@ TEST_F(FetcherTest, GzipObjectsAreDecompressed) {
   store.put("b", "export.json.gz", {gzip(plain), at("2024-05-02T09:00:00Z")});
   ASSERT_NE(store.objects["b/export.json.gz"].data, plain);
   auto outcome = run(message_line("1", code42_body("b", "export.json.gz")) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   auto records = out.records();
   ASSERT_EQ(records.size(), 500u);
   expect_record(records[0], "b", "export.json.gz", 1, "{\"row\":1}", "2024-05-02T08:00:00Z");
@@ -459,7 +459,7 @@ TEST_F(FetcherTest, GzipObjectsAreDecompressed) {
 TEST_F(FetcherTest, InvalidUtf8LinesCarryTheirExactBytes) {
   const std::string bad = "caf\xE9 \xFF";
   store.put("b", "k", {bad + "\n", at("2024-05-02T09:00:00Z")});
-  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), Outcome::kOk);
   auto records = out.records();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]["line_b64"].asString(), base64_encode(bad));
@@ -472,7 +472,7 @@ TEST_F(FetcherTest, ReferencesGiveRecordsWithoutFraming) {
   store.put("b", "one", {"1a\n1b\n", at("2024-05-01T10:20:30Z")});
   store.put("b", "dir/two%20x", {"2a", std::nullopt});
   auto outcome = run("s3://b/dir/two%20x\n", {"s3://b/one"});
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_TRUE(out.of_kind("begin").empty());
   EXPECT_TRUE(out.of_kind("end").empty());
   auto records = out.records();
@@ -495,14 +495,14 @@ TEST_F(FetcherTest, ReferenceArgumentsAloneDoNotReadInput) {
   store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
   auto outcome = run(message_line("1", code42_body("b", "other")) + "\n", {"s3://b/k"},
                      /*read_input=*/false);
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_EQ(store.gets, (std::vector<std::string>{"b/k"}));
   EXPECT_EQ(out.lines.size(), 1u);
 }
 
 TEST_F(FetcherTest, ReferencesAreNotSkippedByDefault) {
   store.put("b", "old", {"x\n", at("2020-01-01T00:00:00Z")});
-  EXPECT_EQ(run("s3://b/old\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run("s3://b/old\n"), Outcome::kOk);
   EXPECT_FALSE(store.modified_since["b/old"].has_value());
   EXPECT_EQ(out.records().size(), 1u);
 }
@@ -511,7 +511,7 @@ TEST_F(FetcherTest, ReferencesAreSkippedByAnExplicitDateOnly) {
   config.skip.before = at("2024-05-02T00:00:00Z");
   config.skip.older_than = std::chrono::hours(1);
   store.put("b", "old", {"x\n", at("2020-01-01T00:00:00Z")});
-  EXPECT_EQ(run("s3://b/old\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run("s3://b/old\n"), Outcome::kOk);
   // A reference has no sent time, so only --skip-before can apply.
   EXPECT_EQ(store.modified_since["b/old"], at("2024-05-02T00:00:00Z"));
   EXPECT_TRUE(out.lines.empty());
@@ -521,7 +521,7 @@ TEST_F(FetcherTest, ReferencesAreSkippedByAnExplicitDateOnly) {
 TEST_F(FetcherTest, BadReferenceArgumentIsBadInput) {
   store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
   auto outcome = run("s3://b/k\n", {"s3://bucket-only"});
-  EXPECT_EQ(outcome, FetchOutcome::kBadInput);
+  EXPECT_EQ(outcome, Outcome::kBadInput);
   EXPECT_TRUE(store.gets.empty());
   ASSERT_FALSE(warnings.empty());
   EXPECT_NE(warnings[0].find("bucket-only"), std::string::npos);
@@ -530,7 +530,7 @@ TEST_F(FetcherTest, BadReferenceArgumentIsBadInput) {
 TEST_F(FetcherTest, BadReferenceLineIsBadInput) {
   store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
   auto outcome = run("s3://b/k\ns3://b/\ns3://b/k\n");
-  EXPECT_EQ(outcome, FetchOutcome::kBadInput);
+  EXPECT_EQ(outcome, Outcome::kBadInput);
   EXPECT_EQ(store.gets.size(), 1u) << "reading stops at the bad line";
   ASSERT_FALSE(warnings.empty());
   EXPECT_NE(warnings.back().find("line 2"), std::string::npos) << warnings.back();
@@ -549,7 +549,7 @@ TEST_F(FetcherTest, OtherLinesPassThroughInOrder) {
   std::string input;
   for (const auto& l : foreign)
     input += l + "\n";
-  EXPECT_EQ(run(input), FetchOutcome::kOk);
+  EXPECT_EQ(run(input), Outcome::kOk);
   EXPECT_EQ(out.raw, foreign);
   EXPECT_TRUE(store.gets.empty());
 }
@@ -561,7 +561,7 @@ TEST_F(FetcherTest, BadJsonControlLineStopsReadingButFinishesStartedMessages) {
                       R"({"@c42":"message","queue_url":)" + "\n" +
                       message_line("2", code42_body("b", "k2")) + "\n";
   auto outcome = run(input);
-  EXPECT_EQ(outcome, FetchOutcome::kBadInput);
+  EXPECT_EQ(outcome, Outcome::kBadInput);
   EXPECT_EQ(out.shape(),
             (std::vector<std::string>{"begin id-1", "record b/k1", "record b/k1", "end id-1"}));
   auto end = end_from_json(out.lines.back());
@@ -574,7 +574,7 @@ TEST_F(FetcherTest, BadJsonControlLineStopsReadingButFinishesStartedMessages) {
 
 TEST_F(FetcherTest, MessageLineLackingAFieldIsBadInput) {
   std::string input = R"({"@c42":"message","queue_url":"q","message_id":"m","receipt_handle":"r"})";
-  EXPECT_EQ(run(input + "\n"), FetchOutcome::kBadInput);
+  EXPECT_EQ(run(input + "\n"), Outcome::kBadInput);
   EXPECT_TRUE(out.lines.empty());
 }
 
@@ -584,9 +584,9 @@ TEST_F(FetcherTest, OverlongInputLineIsSkippedAndReadingGoesOn) {
   std::string input = message_line("1", code42_body("b", "k")) + "\n" +
                       message_line("2", code42_body("b", std::string(400, 'k'))) + "\n" +
                       message_line("3", code42_body("b", "k")) + "\n";
-  EXPECT_EQ(run(input), FetchOutcome::kPartial);
+  EXPECT_EQ(run(input), Outcome::kPartial);
   config.parallel = 1;
-  EXPECT_EQ(run(input), FetchOutcome::kPartial);
+  EXPECT_EQ(run(input), Outcome::kPartial);
   EXPECT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "record b/k", "end id-1",
                                                    "begin id-3", "record b/k", "end id-3"}));
   ASSERT_FALSE(warnings.empty());
@@ -595,7 +595,7 @@ TEST_F(FetcherTest, OverlongInputLineIsSkippedAndReadingGoesOn) {
 
 TEST_F(FetcherTest, LastInputLineWithoutNewlineIsRead) {
   store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
-  EXPECT_EQ(run(message_line("1", code42_body("b", "k"))), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k"))), Outcome::kOk);
   EXPECT_EQ(out.of_kind("end").size(), 1u);
 }
 
@@ -603,7 +603,7 @@ TEST_F(FetcherTest, LastInputLineWithoutNewlineIsRead) {
 
 TEST_F(FetcherTest, UnreadableBodyGivesBeginAndFailedEnd) {
   auto outcome = run(message_line("1", "this is not json") + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   ASSERT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "end id-1"}));
   auto end = end_from_json(out.lines[1]);
   ASSERT_TRUE(end.ok());
@@ -620,7 +620,7 @@ TEST_F(FetcherTest, TestEventGivesBeginAndOkEnd) {
   auto outcome = run(message_line("1", R"({"Service":"Amazon S3","Event":"s3:TestEvent",)"
                                        R"("Time":"2024-05-02T10:00:00Z","Bucket":"b"})") +
                      "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   ASSERT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "end id-1"}));
   auto end = end_from_json(out.lines[1]);
   ASSERT_TRUE(end.ok());
@@ -638,7 +638,7 @@ TEST_F(FetcherTest, DeletionEventAnnouncesNothing) {
   record["s3"]["object"]["key"] = "k";
   Json::Value body(Json::objectValue);
   body["Records"].append(record);
-  EXPECT_EQ(run(message_line("1", to_json_line(body)) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", to_json_line(body)) + "\n"), Outcome::kOk);
   ASSERT_EQ(out.shape(), (std::vector<std::string>{"begin id-1", "end id-1"}));
   EXPECT_TRUE(out.lines[1]["ok"].asBool());
   EXPECT_TRUE(store.gets.empty());
@@ -654,7 +654,7 @@ TEST_F(FetcherTest, FailingObjectFailsItsMessage) {
   store.put("b", "good", {"g\n", at("2024-05-02T09:00:00Z")});
   std::string body = s3_event_body({{"b", "good"}, {"b", "bad"}});
   auto outcome = run(message_line("1", body) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   auto ends = out.of_kind("end");
   ASSERT_EQ(ends.size(), 1u);
   auto end = end_from_json(ends[0]);
@@ -674,7 +674,7 @@ TEST_F(FetcherTest, FailingObjectFailsItsMessage) {
 
 TEST_F(FetcherTest, MissingObjectFailsItsMessage) {
   auto outcome = run(message_line("1", code42_body("b", "gone.json")) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
@@ -688,7 +688,7 @@ TEST_F(FetcherTest, LenientKeepsTheMessageOkButNotTheStatus) {
   broken.fail_after = 0;
   store.put("b", "bad", broken);
   auto outcome = run(message_line("1", code42_body("b", "bad")) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_TRUE(end->ok);
@@ -698,7 +698,7 @@ TEST_F(FetcherTest, LenientKeepsTheMessageOkButNotTheStatus) {
 
 TEST_F(FetcherTest, LenientDoesNotRescueUnreadableBodies) {
   config.lenient = true;
-  EXPECT_EQ(run(message_line("1", "{}") + "\n"), FetchOutcome::kPartial);
+  EXPECT_EQ(run(message_line("1", "{}") + "\n"), Outcome::kPartial);
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
@@ -723,7 +723,7 @@ TEST_F(FetcherTest, ResumeAnsweredWithTheWholeObjectFailsItWithoutDuplicates) {
   };
   config.parallel = 1;
   auto outcome = run(message_line("1", code42_body("b", "k")) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   auto records = out.records();
   ASSERT_EQ(records.size(), 1u);
   expect_record(records[0], "b", "k", 1, "a", "2024-05-02T08:00:00Z");
@@ -738,7 +738,7 @@ TEST_F(FetcherTest, OverlongObjectLineFailsTheObject) {
   config.max_line_bytes = 16;
   store.put("b", "k", {"short\n" + std::string(40, 'x') + "\nafter\n", at("2024-05-02T09:00:00Z")});
   auto outcome = run(message_line("1", code42_body("b", "k")) + "\n");
-  EXPECT_EQ(outcome, FetchOutcome::kPartial);
+  EXPECT_EQ(outcome, Outcome::kPartial);
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
@@ -752,7 +752,7 @@ TEST_F(FetcherTest, OverlongObjectLineFailsTheObject) {
 TEST_F(FetcherTest, TruncatedGzipFailsTheObject) {
   std::string gz = gzip("a\nb\nc\n");
   store.put("b", "k.gz", {gz.substr(0, gz.size() - 6), at("2024-05-02T09:00:00Z")});
-  EXPECT_EQ(run(message_line("1", code42_body("b", "k.gz")) + "\n"), FetchOutcome::kPartial);
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k.gz")) + "\n"), Outcome::kPartial);
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
@@ -769,7 +769,7 @@ TEST_F(FetcherTest, DefaultShipsEveryAnnouncedObjectWhateverTheClock) {
   store.put("b", "late", {"late\n", at("2024-05-02T23:58:00Z")});
   store.put("b", "ancient", {"old\n", at("2019-01-01T00:00:00Z")});
   std::string body = s3_event_body({{"b", "late"}, {"b", "ancient"}});
-  EXPECT_EQ(run(message_line("1", body, "2024-05-03T00:00:30.000Z") + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", body, "2024-05-03T00:00:30.000Z") + "\n"), Outcome::kOk);
   EXPECT_FALSE(store.modified_since["b/late"].has_value());
   EXPECT_FALSE(store.modified_since["b/ancient"].has_value());
   EXPECT_EQ(out.records().size(), 2u);
@@ -789,7 +789,7 @@ TEST_F(FetcherTest, SkipOlderThanIsMeasuredFromWhenTheMessageWasSent) {
   store.put("b", "fresh", {"fresh\n", at("2024-05-02T23:58:00Z")});
   store.put("b", "stale", {"stale\n", at("2024-05-02T22:59:00Z")});
   std::string body = s3_event_body({{"b", "fresh"}, {"b", "stale"}});
-  EXPECT_EQ(run(message_line("1", body, "2024-05-03T00:00:30.000Z") + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", body, "2024-05-03T00:00:30.000Z") + "\n"), Outcome::kOk);
   EXPECT_EQ(store.modified_since["b/fresh"], at("2024-05-02T23:00:30Z"));
   auto records = out.records();
   ASSERT_EQ(records.size(), 1u);
@@ -810,7 +810,7 @@ TEST_F(FetcherTest, SkipOlderThanIsMeasuredFromWhenTheMessageWasSent) {
 TEST_F(FetcherTest, SkipOlderThanSkipsNothingWithoutASentTime) {
   config.skip.older_than = std::chrono::hours(1);
   store.put("b", "k", {"x\n", at("2019-01-01T00:00:00Z")});
-  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n"), Outcome::kOk);
   EXPECT_FALSE(store.modified_since["b/k"].has_value());
   EXPECT_EQ(out.records().size(), 1u);
 }
@@ -820,10 +820,10 @@ TEST_F(FetcherTest, SkipBeforeAndSkipOlderThanTakeTheLaterCutoff) {
   config.skip.older_than = std::chrono::hours(24);
   store.put("b", "k", {"x\n", at("2024-05-02T13:00:00Z")});
   EXPECT_EQ(run(message_line("1", code42_body("b", "k"), "2024-05-02T14:00:00Z") + "\n"),
-            FetchOutcome::kOk);
+            Outcome::kOk);
   EXPECT_EQ(store.modified_since["b/k"], at("2024-05-02T12:00:00Z"));
   EXPECT_EQ(run(message_line("2", code42_body("b", "k"), "2024-05-04T14:00:00Z") + "\n"),
-            FetchOutcome::kOk);
+            Outcome::kOk);
   EXPECT_EQ(store.modified_since["b/k"], at("2024-05-03T14:00:00Z"));
   EXPECT_TRUE(out.records().empty());
 }
@@ -835,7 +835,7 @@ TEST_F(FetcherTest, SkipBeforeDateAndNone) {
   store.put("b", "march", {"m\n", at("2024-03-31T12:00:00Z")});
   store.put("b", "april", {"a\n", at("2024-04-02T12:00:00Z")});
   std::string body = s3_event_body({{"b", "march"}, {"b", "april"}});
-  EXPECT_EQ(run(message_line("1", body) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("1", body) + "\n"), Outcome::kOk);
   EXPECT_EQ(store.modified_since["b/march"], at("2024-04-01T00:00:00Z"));
   auto end = end_from_json(out.lines.back());
   ASSERT_TRUE(end.ok());
@@ -844,7 +844,7 @@ TEST_F(FetcherTest, SkipBeforeDateAndNone) {
 
   config.skip.before = *parse_skip_before("none");
   store.gets.clear();
-  EXPECT_EQ(run(message_line("2", body) + "\n"), FetchOutcome::kOk);
+  EXPECT_EQ(run(message_line("2", body) + "\n"), Outcome::kOk);
   EXPECT_FALSE(store.modified_since["b/march"].has_value());
   auto end2 = end_from_json(out.lines.back());
   ASSERT_TRUE(end2.ok());
@@ -932,7 +932,7 @@ TEST_F(FetcherTest, WithOneWorkerSpansNeverOverlap) {
     }
     input += message_line(std::to_string(m), s3_event_body(objects)) + "\n";
   }
-  EXPECT_EQ(run(input), FetchOutcome::kOk);
+  EXPECT_EQ(run(input), Outcome::kOk);
   EXPECT_EQ(store.max_active, 1);
   std::string open;
   int ends = 0;
@@ -970,7 +970,7 @@ TEST_F(FetcherTest, EveryMessageGetsExactlyOneBeginAndOneEnd) {
     }
     input += message_line(std::to_string(m), s3_event_body(objects)) + "\n";
   }
-  EXPECT_EQ(run(input), FetchOutcome::kOk);
+  EXPECT_EQ(run(input), Outcome::kOk);
   std::map<std::string, int> begins, ends;
   std::set<std::string> open;
   for (const auto& v : out.lines) {

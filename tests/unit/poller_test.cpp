@@ -26,76 +26,44 @@ TimePoint at(const char* iso) {
   return t.ok() ? *t : TimePoint();
 }
 
-class StaticCredentials final : public aws::CredentialsProvider {
+aws::SqsMessage sqs_message(const std::string& id, const std::string& body = "{}",
+                            int receive_count = 1, const std::string& sent_at = "") {
+  aws::SqsMessage m;
+  m.message_id = id;
+  m.receipt_handle = "rh-" + id;
+  m.body = body;
+  m.receive_count = receive_count;
+  m.sent_at = sent_at;
+  return m;
+}
+
+// Scripted receives; a long poll takes its wait on the fixed clock, plus a
+// second of overhead.
+class FakeMessageSource final : public MessageSource {
 public:
-  Result<aws::Credentials> get_credentials() override {
-    aws::Credentials c;
-    c.access_key_id = "AKIDEXAMPLE";
-    c.secret_access_key = "secret";
-    return c;
-  }
-  std::string name() const override { return "static"; }
-};
-
-struct Sqs {
-  Sqs(std::string i, std::string b, std::string count = "", std::string sent = "")
-      : id(std::move(i)), body(std::move(b)), receive_count(std::move(count)),
-        sent_ms(std::move(sent)) {}
-
-  std::string id;
-  std::string body;
-  std::string receive_count; // attribute text, may be empty
-  std::string sent_ms;       // attribute text, may be empty
-  bool receipt = true;
-};
-
-// ReceiveMessage over the JSON protocol: scripted replies; a long poll
-// takes its WaitTimeSeconds on the fixed clock, plus a second of overhead.
-class FakeSqsHttp final : public HttpClient {
-public:
-  explicit FakeSqsHttp(FixedClock& clock) : clock_(clock) {}
-
-  Result<HttpResponse> send(const HttpRequest& request, const BodySink*) override {
-    auto body = parse_json_object(request.body);
-    EXPECT_TRUE(body.ok()) << request.body;
-    if (!body.ok()) return make_error("bad request body");
-    targets.push_back(find_header(request.headers, "X-Amz-Target").value_or(""));
-    urls.push_back(request.url);
-    bodies.push_back(*body);
-    int wait = (*body)["WaitTimeSeconds"].asInt();
-    clock_.set(clock_.now() + std::chrono::seconds(wait + 1));
-    HttpResponse response;
+  explicit FakeMessageSource(FixedClock& clock) : clock_(clock) {}
+  const std::string& queue_url() const override { return kQueue; }
+  Result<std::vector<aws::SqsMessage>> receive(int max_messages, int wait_seconds,
+                                               std::optional<int> visibility_timeout) override {
+    asked_max.push_back(max_messages);
+    asked_wait.push_back(wait_seconds);
+    asked_visibility.push_back(visibility_timeout);
+    clock_.set(clock_.now() + std::chrono::seconds(wait_seconds + 1));
     if (!errors.empty()) {
-      response = errors.front();
+      Error e = errors.front();
       errors.pop_front();
-      return response;
+      return e;
     }
-    response.status = 200;
-    Json::Value reply(Json::objectValue);
-    if (!script.empty()) {
-      Json::Value messages(Json::arrayValue);
-      for (const Sqs& m : script.front()) {
-        Json::Value v(Json::objectValue);
-        v["MessageId"] = m.id;
-        if (m.receipt) v["ReceiptHandle"] = "rh-" + m.id;
-        v["Body"] = m.body;
-        v["MD5OfBody"] = "ignored";
-        if (!m.receive_count.empty()) v["Attributes"]["ApproximateReceiveCount"] = m.receive_count;
-        if (!m.sent_ms.empty()) v["Attributes"]["SentTimestamp"] = m.sent_ms;
-        messages.append(v);
-      }
-      script.pop_front();
-      if (!messages.empty()) reply["Messages"] = messages;
-    }
-    response.body = to_json_line(reply);
-    return response;
+    if (script.empty()) return std::vector<aws::SqsMessage>();
+    auto batch = script.front();
+    script.pop_front();
+    return batch;
   }
 
-  std::deque<std::vector<Sqs>> script; // one entry per receive; empty afterwards
-  std::deque<HttpResponse> errors;     // served before the script
-  std::vector<Json::Value> bodies;
-  std::vector<std::string> targets;
-  std::vector<std::string> urls;
+  std::deque<std::vector<aws::SqsMessage>> script; // one entry per receive; empty afterwards
+  std::deque<Error> errors;                        // served before the script
+  std::vector<int> asked_max, asked_wait;
+  std::vector<std::optional<int>> asked_visibility;
 
 private:
   FixedClock& clock_;
@@ -103,34 +71,16 @@ private:
 
 class PollerTest : public testing::Test {
 protected:
-  PollerTest() : clock(at("2024-05-01T12:00:00Z")), http(clock) {
-    aws::ServiceContext ctx;
-    ctx.http = &http;
-    ctx.credentials = &credentials;
-    ctx.clock = &clock;
-    ctx.region = "eu-west-1";
-    ctx.service = "sqs";
-    ctx.retry.max_attempts = 2;
-    ctx.sleeper = [](Millis) {};
-    auto endpoint = parse_url("https://sqs.eu-west-1.amazonaws.com");
-    EXPECT_TRUE(endpoint.ok());
-    sqs = std::make_unique<aws::SqsClient>(ctx, *endpoint);
-    config.queue_url = kQueue;
-  }
+  PollerTest() : clock(at("2024-05-01T12:00:00Z")), source(clock) {}
 
-  PollOutcome poll(std::function<bool()> stop = nullptr) {
+  Outcome poll(std::function<bool()> stop = nullptr) {
     LineWriter writer(out.fd());
-    error.clear();
-    PollOutcome outcome = run_poll(config, *sqs, clock, writer, stop, &stats, &error);
+    reports.clear();
+    Outcome outcome = run_poll(
+        config, source, clock, writer,
+        [this](Severity, const std::string& m) { reports.push_back(m); }, stop, &stats);
     EXPECT_TRUE(writer.flush().ok());
     return outcome;
-  }
-
-  std::vector<int> asked(const char* field) const {
-    std::vector<int> out;
-    for (const auto& b : http.bodies)
-      out.push_back(b[field].asInt());
-    return out;
   }
 
   std::vector<MessageLine> messages() const {
@@ -149,21 +99,20 @@ protected:
   std::vector<std::string> out_lines() const { return split_lines(out.contents()); }
 
   FixedClock clock;
-  FakeSqsHttp http;
-  StaticCredentials credentials;
-  std::unique_ptr<aws::SqsClient> sqs;
+  FakeMessageSource source;
   PollConfig config;
   PollStats stats;
-  std::string error;
+  std::vector<std::string> reports;
   TempFile out;
 };
 
 TEST_F(PollerTest, WritesOneMessageLinePerMessage) {
   config.until_empty = true;
-  http.script = {{{"m1", R"({"Bucket Name":"b","Object Key":"k"})", "3", "1714564800123"},
-                  {"m2", "second\nbody", "", ""}},
-                 {}};
-  EXPECT_EQ(poll(), PollOutcome::kOk) << error;
+  source.script = {{sqs_message("m1", R"({"Bucket Name":"b","Object Key":"k"})", 3,
+                                "2024-05-01T12:00:00.123Z"),
+                    sqs_message("m2", "second\nbody", 0)},
+                   {}};
+  EXPECT_EQ(poll(), Outcome::kOk);
   auto ms = messages();
   ASSERT_EQ(ms.size(), 2u);
   EXPECT_EQ(ms[0].ref.queue_url, kQueue);
@@ -177,13 +126,9 @@ TEST_F(PollerTest, WritesOneMessageLinePerMessage) {
   EXPECT_EQ(ms[1].sent_at, "");
   EXPECT_EQ(stats.receives, 2u);
   EXPECT_EQ(stats.messages, 2u);
-  ASSERT_EQ(http.bodies.size(), 2u);
-  EXPECT_EQ(http.targets[0], "AmazonSQS.ReceiveMessage");
-  EXPECT_EQ(http.urls[0], "https://sqs.eu-west-1.amazonaws.com/");
-  EXPECT_EQ(http.bodies[0]["QueueUrl"].asString(), kQueue);
-  EXPECT_EQ(http.bodies[0]["MaxNumberOfMessages"].asInt(), 10);
-  EXPECT_EQ(http.bodies[0]["WaitTimeSeconds"].asInt(), 5);
-  EXPECT_FALSE(http.bodies[0].isMember("VisibilityTimeout"));
+  EXPECT_EQ(source.asked_max, (std::vector<int>{10, 10}));
+  EXPECT_EQ(source.asked_wait, (std::vector<int>{5, 5}));
+  EXPECT_FALSE(source.asked_visibility[0].has_value());
 }
 
 TEST_F(PollerTest, PassesVisibilityTimeoutAndBatchSize) {
@@ -191,11 +136,11 @@ TEST_F(PollerTest, PassesVisibilityTimeoutAndBatchSize) {
   config.visibility_timeout = 300;
   config.max_messages = 4;
   config.wait_seconds = 0;
-  EXPECT_EQ(poll(), PollOutcome::kOk);
-  ASSERT_EQ(http.bodies.size(), 1u);
-  EXPECT_EQ(http.bodies[0]["VisibilityTimeout"].asInt(), 300);
-  EXPECT_EQ(http.bodies[0]["MaxNumberOfMessages"].asInt(), 4);
-  EXPECT_EQ(http.bodies[0]["WaitTimeSeconds"].asInt(), 0);
+  EXPECT_EQ(poll(), Outcome::kOk);
+  ASSERT_EQ(source.asked_max.size(), 1u);
+  EXPECT_EQ(source.asked_visibility[0], 300);
+  EXPECT_EQ(source.asked_max[0], 4);
+  EXPECT_EQ(source.asked_wait[0], 0);
   EXPECT_TRUE(out_lines().empty());
 }
 
@@ -204,36 +149,37 @@ TEST_F(PollerTest, DeadlineShortensTheLongPollAndStops) {
   config.deadline = clock.now() + std::chrono::milliseconds(30500);
   // Never empty-handed, so only the deadline can stop the loop.
   for (int i = 0; i < 10; ++i)
-    http.script.push_back({{"m" + std::to_string(i), "{}", "1", ""}});
-  EXPECT_EQ(poll(), PollOutcome::kOk);
+    source.script.push_back({sqs_message("m" + std::to_string(i))});
+  EXPECT_EQ(poll(), Outcome::kOk);
   // 20 s poll (+1 s), then only 9.5 s are left: a 9 s poll, then past it.
-  EXPECT_EQ(asked("WaitTimeSeconds"), (std::vector<int>{20, 9}));
+  EXPECT_EQ(source.asked_wait, (std::vector<int>{20, 9}));
   EXPECT_EQ(stats.messages, 2u);
   EXPECT_GE(clock.now(), *config.deadline);
 }
 
 TEST_F(PollerTest, PastDeadlineReceivesNothing) {
   config.deadline = clock.now() - std::chrono::seconds(1);
-  EXPECT_EQ(poll(), PollOutcome::kOk);
-  EXPECT_TRUE(http.bodies.empty());
+  EXPECT_EQ(poll(), Outcome::kOk);
+  EXPECT_TRUE(source.asked_max.empty());
   config.deadline = clock.now();
-  EXPECT_EQ(poll(), PollOutcome::kOk);
-  EXPECT_TRUE(http.bodies.empty());
+  EXPECT_EQ(poll(), Outcome::kOk);
+  EXPECT_TRUE(source.asked_max.empty());
 }
 
 TEST_F(PollerTest, MaxMessagesTotalLimitsTheAsk) {
   config.max_messages_total = 3;
-  http.script = {{{"a", "{}"}, {"b", "{}"}}, {{"c", "{}"}}, {{"d", "{}"}}};
-  EXPECT_EQ(poll(), PollOutcome::kOk);
-  EXPECT_EQ(asked("MaxNumberOfMessages"), (std::vector<int>{3, 1}));
+  source.script = {
+      {sqs_message("a"), sqs_message("b")}, {sqs_message("c")}, {sqs_message("d")}};
+  EXPECT_EQ(poll(), Outcome::kOk);
+  EXPECT_EQ(source.asked_max, (std::vector<int>{3, 1}));
   EXPECT_EQ(stats.messages, 3u);
   EXPECT_EQ(messages().size(), 3u);
 }
 
 TEST_F(PollerTest, UntilEmptyStopsAtTheFirstEmptyReceive) {
   config.until_empty = true;
-  http.script = {{{"a", "{}"}}, {{"b", "{}"}}, {}, {{"c", "{}"}}};
-  EXPECT_EQ(poll(), PollOutcome::kOk);
+  source.script = {{sqs_message("a")}, {sqs_message("b")}, {}, {sqs_message("c")}};
+  EXPECT_EQ(poll(), Outcome::kOk);
   EXPECT_EQ(stats.receives, 3u);
   EXPECT_EQ(stats.messages, 2u);
 }
@@ -242,44 +188,33 @@ TEST_F(PollerTest, UntilEmptyStopsAtTheFirstEmptyReceive) {
 // empty; --until-empty once polled it forever.
 TEST_F(PollerTest, UntilEmptyStopsWhenOnlyMessagesAlreadyPassedOnComeBack) {
   config.until_empty = true;
-  http.script = {{{"a", "{}"}, {"b", "{}"}},
-                 {{"a", "{}"}, {"c", "{}"}},
-                 {{"b", "{}"}, {"a", "{}"}},
-                 {{"d", "{}"}}};
-  EXPECT_EQ(poll(), PollOutcome::kOk);
+  source.script = {{sqs_message("a"), sqs_message("b")},
+                   {sqs_message("a"), sqs_message("c")},
+                   {sqs_message("b"), sqs_message("a")},
+                   {sqs_message("d")}};
+  EXPECT_EQ(poll(), Outcome::kOk);
   EXPECT_EQ(stats.receives, 3u);
   EXPECT_EQ(stats.messages, 6u);
 }
 
 TEST_F(PollerTest, WithoutUntilEmptyAnEmptyReceiveDoesNotStop) {
-  http.script = {{}, {}, {{"a", "{}"}}};
-  EXPECT_EQ(poll([&] { return stats.receives >= 4; }), PollOutcome::kInterrupted);
+  source.script = {{}, {}, {sqs_message("a")}};
+  EXPECT_EQ(poll([&] { return stats.receives >= 4; }), Outcome::kInterrupted);
   EXPECT_EQ(stats.receives, 4u);
   EXPECT_EQ(stats.messages, 1u);
 }
 
 TEST_F(PollerTest, StopRequestedBeforeTheFirstReceive) {
-  EXPECT_EQ(poll([] { return true; }), PollOutcome::kInterrupted);
-  EXPECT_TRUE(http.bodies.empty());
+  EXPECT_EQ(poll([] { return true; }), Outcome::kInterrupted);
+  EXPECT_TRUE(source.asked_max.empty());
 }
 
-TEST_F(PollerTest, ServiceErrorIsReported) {
-  HttpResponse refused;
-  refused.status = 400;
-  refused.body = R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"no such queue"})";
-  http.errors.push_back(refused);
-  EXPECT_EQ(poll(), PollOutcome::kServiceError);
-  EXPECT_NE(error.find("ReceiveMessage"), std::string::npos) << error;
-  EXPECT_NE(error.find("QueueDoesNotExist"), std::string::npos) << error;
-  EXPECT_EQ(http.bodies.size(), 1u) << "a 400 is not retried";
-}
-
-TEST_F(PollerTest, MessageWithoutReceiptHandleIsAServiceError) {
-  Sqs broken{"a", "{}"};
-  broken.receipt = false;
-  http.script = {{broken}};
-  EXPECT_EQ(poll(), PollOutcome::kServiceError);
-  EXPECT_NE(error.find("receipt handle"), std::string::npos) << error;
+TEST_F(PollerTest, ReceiveErrorIsReportedOnce) {
+  source.errors.push_back(
+      make_error("SQS ReceiveMessage failed: QueueDoesNotExist: no such queue (HTTP 400)"));
+  EXPECT_EQ(poll(), Outcome::kService);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("QueueDoesNotExist"), std::string::npos) << reports[0];
   EXPECT_TRUE(out_lines().empty());
 }
 
@@ -292,17 +227,16 @@ TEST_F(PollerTest, OutputFailureStopsPolling) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   ::close(fds[0]);
-  http.script = {{{"a", "{}"}}, {{"b", "{}"}}};
-  PollOutcome outcome;
+  source.script = {{sqs_message("a")}, {sqs_message("b")}};
+  Outcome outcome;
   {
     LineWriter writer(fds[1]);
-    outcome = run_poll(config, *sqs, clock, writer, nullptr, &stats, &error);
+    outcome = run_poll(config, source, clock, writer, nullptr, nullptr, &stats);
   }
   ::close(fds[1]);
   sigaction(SIGPIPE, &previous, nullptr);
-  EXPECT_EQ(outcome, PollOutcome::kOutputFailed);
-  EXPECT_EQ(http.bodies.size(), 1u);
-  EXPECT_FALSE(error.empty());
+  EXPECT_EQ(outcome, Outcome::kOutputFailed);
+  EXPECT_EQ(source.asked_max.size(), 1u);
 }
 
 } // namespace

@@ -98,7 +98,7 @@ std::string rec(const std::string& tag, int n = 0) {
 }
 
 struct PostRun {
-  PostOutcome outcome = PostOutcome::kOk;
+  Outcome outcome = Outcome::kOk;
   std::vector<std::string> raw;
   std::vector<Json::Value> lines;
   std::vector<std::string> warnings;
@@ -212,7 +212,7 @@ TEST_F(PosterTest, ChunksByRecordCount) {
     input += records.back() + "\n";
   }
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(script.bodies.size(), 4u);
   EXPECT_EQ(script.records, (std::vector<size_t>{3, 3, 3, 1}));
   EXPECT_EQ(script.bodies[0], "[" + records[0] + "," + records[1] + "," + records[2] + "]");
@@ -235,7 +235,7 @@ TEST_F(PosterTest, BodiesAreExactlyTheInputRecords) {
   for (const auto& rr : records)
     input += rr + "\n";
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(script.bodies.size(), 1u);
   std::string expected = "[";
   for (size_t i = 0; i < records.size(); ++i)
@@ -260,7 +260,7 @@ TEST_F(PosterTest, ChunksByBytesNeverExceedTheCap) {
     input += r + "\n";
   }
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(script.bodies.size(), 4u);
   EXPECT_EQ(script.records, (std::vector<size_t>{3, 3, 3, 1}));
   for (const auto& body : script.bodies)
@@ -280,7 +280,7 @@ TEST_F(PosterTest, VariedRecordSizesStayUnderTheCapInOrder) {
     input += r + "\n";
   }
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   for (const auto& body : script.bodies)
     EXPECT_LE(body.size(), 256u);
   std::string all;
@@ -297,7 +297,7 @@ TEST_F(PosterTest, RecordExactlyAtTheCapIsPostedAlone) {
   std::string exact = R"({"k":")" + std::string(98 - 8, 'x') + R"("})";
   ASSERT_EQ(exact.size(), 98u);
   PostRun r = run(begin_line("1") + rec("a") + "\n" + exact + "\n" + end_line("1"));
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(script.bodies.size(), 2u);
   EXPECT_EQ(script.bodies[1], "[" + exact + "]");
   EXPECT_EQ(script.bodies[1].size(), 100u);
@@ -312,7 +312,7 @@ TEST_F(PosterTest, RecordLargerThanTheCapFailsItsSpan) {
   ASSERT_EQ(too_big.size(), 99u);
   PostRun r = run(begin_line("1") + rec("a") + "\n" + too_big + "\n" + end_line("1") +
                   begin_line("2") + rec("b") + "\n" + end_line("2"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   for (const auto& body : script.bodies) {
     EXPECT_EQ(body.find(std::string(50, 'x')), std::string::npos) << "oversized record was sent";
     EXPECT_LE(body.size(), 100u);
@@ -331,7 +331,7 @@ TEST_F(PosterTest, RecordLargerThanTheCapFailsItsSpan) {
 
 TEST_F(PosterTest, EndLineGetsOkAndDelivered) {
   PostRun r = run(begin_line("1") + rec("a", 1) + "\n" + rec("a", 2) + "\n" + end_line("1"));
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(r.lines.size(), 3u);
   EXPECT_EQ(control_kind(r.lines[0]), "begin");
   EXPECT_EQ(control_kind(r.lines[1]), "end");
@@ -349,7 +349,7 @@ TEST_F(PosterTest, EndLineGetsOkAndDelivered) {
 
 TEST_F(PosterTest, EndOfASpanWithoutRecordsIsOkWithZeroDelivered) {
   PostRun r = run(begin_line("1") + end_line("1"));
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   EndLine e = r.end_of("1");
   EXPECT_TRUE(e.ok);
   EXPECT_EQ(e.delivered, 0);
@@ -369,7 +369,7 @@ TEST_F(PosterTest, DeliveredCountsEveryRecordInTheSpan) {
   // Interleaved spans: A holds a1, b1; B holds b1, b2.
   PostRun r = run(begin_line("A") + rec("a1") + "\n" + begin_line("B") + rec("b1") + "\n" +
                   end_line("A") + rec("b2") + "\n" + end_line("B"));
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   EXPECT_EQ(r.end_of("A").delivered, 2);
   EXPECT_EQ(r.end_of("B").delivered, 2);
 }
@@ -391,7 +391,7 @@ TEST_F(PosterTest, EndLinesWaitForTheirChunksAndKeepInputOrder) {
                             rec("b") + "\n" + end_line("B") + note + "\n";
   TempFile in_file(input);
   TempFile out_file;
-  PostOutcome outcome = PostOutcome::kBadInput;
+  Outcome outcome = Outcome::kBadInput;
   std::thread runner([&] {
     LineReader reader(in_file.fd());
     LineWriter writer(out_file.fd());
@@ -408,7 +408,7 @@ TEST_F(PosterTest, EndLinesWaitForTheirChunksAndKeepInputOrder) {
   ASSERT_EQ(early.size(), 1u) << "only begin A may be out while A's chunk is unanswered";
   EXPECT_EQ(early[0] + "\n", begin_line("A"));
 
-  EXPECT_EQ(outcome, PostOutcome::kOk);
+  EXPECT_EQ(outcome, Outcome::kOk);
   std::vector<std::string> lines = split_lines(out_file.contents());
   ASSERT_EQ(lines.size(), 6u);
   std::vector<std::string> kinds;
@@ -429,7 +429,7 @@ TEST_F(PosterTest, BeginAndUnknownControlLinesPassThroughUnchanged) {
       R"({"@c42":"message","queue_url":"q","message_id":"m","receipt_handle":"r","body":"{}"})";
   PostRun r = run(message + "\n" + begin_line("1") + upstream_stats + "\n" + rec("a") + "\n" +
                   future + "\n" + end_line("1"));
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(r.raw.size(), 6u);
   EXPECT_EQ(r.raw[0], message);
   EXPECT_EQ(r.raw[1] + "\n", begin_line("1"));
@@ -446,7 +446,7 @@ TEST_F(PosterTest, FailedChunkFailsEverySpanItTouches) {
   // Chunk {FAIL} holds only A's record; chunk {b} is in both A's and B's span.
   PostRun r = run(begin_line("A") + rec("FAIL") + "\n" + begin_line("B") + rec("b") + "\n" +
                   end_line("A") + end_line("B"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EndLine a = r.end_of("A");
   EXPECT_FALSE(a.ok);
   EXPECT_NE(a.error.find("posting failed"), std::string::npos) << a.error;
@@ -467,7 +467,7 @@ TEST_F(PosterTest, FailedChunkFailsEverySpanItTouches) {
 TEST_F(PosterTest, FailedSharedChunkFailsInterleavedSpans) {
   PostRun r = run(begin_line("A") + begin_line("B") + rec("a") + "\n" + rec("FAIL") + "\n" +
                   end_line("A") + end_line("B"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   for (const char* id : {"A", "B"}) {
     EndLine e = r.end_of(id);
     EXPECT_FALSE(e.ok) << id;
@@ -479,7 +479,7 @@ TEST_F(PosterTest, FailedChunkSparesSpansItDoesNotTouch) {
   PostRun r =
       run(begin_line("A") + rec("a1") + "\n" + rec("a2") + "\n" + end_line("A") + begin_line("B") +
           rec("FAIL") + "\n" + end_line("B") + begin_line("C") + rec("c") + "\n" + end_line("C"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EXPECT_TRUE(r.end_of("A").ok);
   EXPECT_EQ(r.end_of("A").delivered, 2);
   EXPECT_FALSE(r.end_of("B").ok);
@@ -491,7 +491,7 @@ TEST_F(PosterTest, FailedChunkSparesSpansItDoesNotTouch) {
 
 TEST_F(PosterTest, EndWithoutBeginIsNotOk) {
   PostRun r = run(rec("orphan") + "\n" + end_line("1") + end_line("2", true, "upstream said"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EndLine e1 = r.end_of("1");
   EXPECT_FALSE(e1.ok);
   EXPECT_EQ(e1.delivered, 0);
@@ -505,7 +505,7 @@ TEST_F(PosterTest, EndWithoutBeginIsNotOk) {
 TEST_F(PosterTest, NonJsonRecordFailsTheOpenSpans) {
   PostRun r = run(begin_line("A") + rec("a") + "\n" + "this is not json\n" + end_line("A") +
                   begin_line("B") + rec("b") + "\n" + end_line("B"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EndLine a = r.end_of("A");
   EXPECT_FALSE(a.ok);
   EXPECT_NE(a.error.find("line 3"), std::string::npos) << a.error;
@@ -531,7 +531,7 @@ TEST_F(PosterTest, RecordsThatAreNotCleanJsonObjectsFail) {
     SCOPED_TRACE(testing::PrintToString(record));
     script.bodies.clear();
     PostRun r = run(begin_line("1") + record + "\n" + end_line("1"));
-    EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+    EXPECT_EQ(r.outcome, Outcome::kPartial);
     EXPECT_FALSE(r.end_of("1").ok);
     EXPECT_TRUE(script.bodies.empty());
   }
@@ -558,7 +558,7 @@ TEST_F(PosterTest, RawTabOrCrInsideAStringIsRejectedBeforePosting) {
 
 TEST_F(PosterTest, BadRecordOutsideSpansFailsNoMessage) {
   PostRun r = run("oops\n" + begin_line("1") + rec("a") + "\n" + end_line("1"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial) << "a failed record still counts";
+  EXPECT_EQ(r.outcome, Outcome::kPartial) << "a failed record still counts";
   EXPECT_TRUE(r.end_of("1").ok);
 }
 
@@ -573,7 +573,7 @@ TEST_F(PosterTest, RepeatedBeginKeepsTheFailuresAlreadyCharged) {
 TEST_F(PosterTest, EndThatArrivedNotOkStaysNotOk) {
   PostRun r =
       run(begin_line("1") + rec("a") + "\n" + end_line("1", false, "s3://b/k: connection reset"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EndLine e = r.end_of("1");
   EXPECT_FALSE(e.ok);
   EXPECT_EQ(e.error, "s3://b/k: connection reset");
@@ -585,7 +585,7 @@ TEST_F(PosterTest, EndThatArrivedNotOkStaysNotOk) {
 TEST_F(PosterTest, SpansOpenAtEndOfInputGetNoEnd) {
   PostRun r = run(begin_line("A") + rec("a") + "\n" + begin_line("B") + rec("b") + "\n" +
                   end_line("B") + rec("c") + "\n");
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   ASSERT_EQ(r.ends().size(), 1u);
   EXPECT_EQ(r.ends()[0].ref.message_id, "id-B");
   EXPECT_EQ(r.ends()[0].delivered, 1);
@@ -603,7 +603,7 @@ TEST_F(PosterTest, FatalResultStopsReading) {
     input += begin_line(id) + rec("later", i) + "\n" + end_line(id);
   }
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kFatal);
+  EXPECT_EQ(r.outcome, Outcome::kService);
   // Nothing is sent after the fatal answer.
   ASSERT_FALSE(script.bodies.empty());
   EXPECT_NE(script.bodies.back().find("FATAL"), std::string::npos) << script.bodies.back();
@@ -636,7 +636,7 @@ TEST_F(PosterTest, AfterTheDeadlineEveryMessageStillGetsItsFailedEnd) {
     input += begin_line(id) + rec("later", i) + "\n" + end_line(id);
   }
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial) << "running out of time is no service fault";
+  EXPECT_EQ(r.outcome, Outcome::kPartial) << "running out of time is no service fault";
   EXPECT_EQ(r.records_read, 30u) << "input is still read to the end";
   auto ends = r.ends();
   ASSERT_EQ(ends.size(), 30u);
@@ -655,7 +655,7 @@ TEST_F(PosterTest, ThousandsOfBadRecordsGiveAFewLinesAndASummary) {
     input += "not json\n";
   input += end_line("1");
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EXPECT_FALSE(r.end_of("1").ok);
   ASSERT_EQ(r.warnings.size(), 4u);
   EXPECT_NE(r.warnings[3].find("2000 in all"), std::string::npos) << r.warnings[3];
@@ -665,7 +665,7 @@ TEST_F(PosterTest, OverlongRecordFailsItsSpanAndReadingGoesOn) {
   reader_max = 4096;
   PostRun r = run(begin_line("1") + std::string(200000, 'x') + "\n" + rec("a") + "\n" +
                   end_line("1") + begin_line("2") + rec("b") + "\n" + end_line("2"));
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   EXPECT_FALSE(r.end_of("1").ok);
   EXPECT_NE(r.end_of("1").error.find("limit of 4096 bytes"), std::string::npos);
   EXPECT_TRUE(r.end_of("2").ok);
@@ -689,7 +689,7 @@ TEST_F(PosterTest, BadControlLineIsBadInputButSettlesWhatWasRead) {
                   R"({"@c42":"begin","queue_url":1,"message_id":"m","receipt_handle":"r"})"
                   "\n" +
                   begin_line("2") + rec("b") + "\n" + end_line("2"));
-  EXPECT_EQ(r.outcome, PostOutcome::kBadInput);
+  EXPECT_EQ(r.outcome, Outcome::kBadInput);
   ASSERT_EQ(r.ends().size(), 1u);
   EXPECT_TRUE(r.end_of("1").ok);
   EXPECT_EQ(control_kind(r.stats()), "stats");
@@ -699,7 +699,7 @@ TEST_F(PosterTest, BadControlLineIsBadInputButSettlesWhatWasRead) {
 TEST_F(PosterTest, EachWorkerHasItsOwnSender) {
   config.in_flight = 3;
   PostRun r = run(rec("a") + "\n");
-  EXPECT_EQ(r.outcome, PostOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   EXPECT_EQ(script.senders_made, 3);
 }
 
@@ -715,7 +715,7 @@ TEST_F(PosterTest, ManySpansAcrossWorkersAllSettleInOrder) {
     input += end_line(id);
   }
   PostRun r = run(input);
-  EXPECT_EQ(r.outcome, PostOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   auto ends = r.ends();
   ASSERT_EQ(ends.size(), 40u);
   for (int m = 0; m < 40; ++m) {

@@ -340,7 +340,7 @@ TEST(TransformTime, SplitPartsShareEventTime) {
 
 // Runs run_transform over `input` fed through a temporary file.
 struct RunResult {
-  TransformOutcome outcome;
+  Outcome outcome;
   std::string output;
   TransformStats stats;
   std::vector<std::string> warnings;
@@ -391,7 +391,7 @@ TEST(TransformRun, PassesControlLinesThroughInOrder) {
   std::string input = begin1 + "\n" + source_line("{\"n\":1}", 1) + source_line("{\"n\":2}", 2) +
                       end1 + "\n\n" + begin2 + "\n" + source_line("bad \xFF byte", 1) + end2 + "\n";
   RunResult r = run(input);
-  ASSERT_EQ(r.outcome.kind, TransformOutcome::kOk) << r.outcome.error;
+  ASSERT_EQ(r.outcome, Outcome::kOk);
   auto lines = split_lines(r.output);
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], begin1);
@@ -405,7 +405,6 @@ TEST(TransformRun, PassesControlLinesThroughInOrder) {
   EXPECT_EQ(lines[6], end2);
   EXPECT_EQ(r.stats.records, 3u);
   EXPECT_EQ(r.stats.rows, 3u);
-  EXPECT_EQ(r.stats.control_lines, 4u);
   EXPECT_EQ(r.stats.invalid_utf8, 1u);
   EXPECT_TRUE(r.warnings.empty());
 }
@@ -417,7 +416,7 @@ TEST(TransformRun, CountsSplitRowsAndWarnsOnceAboutTimeFallback) {
   std::string input = source_line("{\"ts\":\"2020-01-01T00:00:00Z\"}", 1) +
                       source_line(std::string(3000, 'q'), 2) + source_line("{}", 3);
   RunResult r = run(input, config);
-  ASSERT_EQ(r.outcome.kind, TransformOutcome::kOk) << r.outcome.error;
+  ASSERT_EQ(r.outcome, Outcome::kOk);
   EXPECT_EQ(r.stats.records, 3u);
   EXPECT_EQ(r.stats.rows, 5u);
   EXPECT_EQ(r.stats.split_records, 1u);
@@ -449,8 +448,8 @@ TEST(TransformRun, UnreadableRecordFailsItsSpanAndTheRunGoesOn) {
                         source_line("second", 2) + end1 + "\n" + begin2 + "\n" +
                         source_line("other", 1) + end2 + "\n";
     RunResult r = run(input);
-    EXPECT_EQ(r.outcome.kind, TransformOutcome::kPartial) << line;
-    EXPECT_EQ(r.outcome.unattributed, 0u);
+    EXPECT_EQ(r.outcome, Outcome::kPartial) << line;
+    EXPECT_EQ(r.stats.unattributed, 0u);
     EXPECT_EQ(r.stats.skipped, 1u);
     auto lines = split_lines(r.output);
     ASSERT_EQ(lines.size(), 7u) << line;
@@ -473,8 +472,8 @@ TEST(TransformRun, UnreadableRecordFailsItsSpanAndTheRunGoesOn) {
 
 TEST(TransformRun, UnreadableRecordOutsideAnyMessageIsCounted) {
   RunResult r = run(source_line("first", 1) + "garbage\n" + source_line("second", 2));
-  EXPECT_EQ(r.outcome.kind, TransformOutcome::kPartial);
-  EXPECT_EQ(r.outcome.unattributed, 1u);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
+  EXPECT_EQ(r.stats.unattributed, 1u);
   EXPECT_EQ(split_lines(r.output).size(), 2u);
 }
 
@@ -501,7 +500,7 @@ TEST(TransformRun, OverlongInputLineFailsItsSpanOnly) {
                       source_line(std::string(200000, 'l'), 2) + source_line("after", 3) + end +
                       "\n";
   RunResult r = run(input, {}, 2048);
-  EXPECT_EQ(r.outcome.kind, TransformOutcome::kPartial);
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
   auto lines = split_lines(r.output);
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(parse_json_object(lines[2])->get("Raw_Data", "").asString(), "after");
@@ -524,22 +523,21 @@ TEST(TransformRun, WriteFailureIsOutputFailed) {
   ASSERT_EQ(::write(fileno(in_file), input.data(), input.size()),
             static_cast<ssize_t>(input.size()));
   ::lseek(fileno(in_file), 0, SEEK_SET);
-  TransformOutcome outcome;
+  Outcome outcome;
   {
     FixedClock clock(kNow);
     LineReader in(fileno(in_file));
     LineWriter out(full);
     outcome = run_transform({}, clock, in, out, nullptr, nullptr);
   }
-  EXPECT_EQ(outcome.kind, TransformOutcome::kOutputFailed);
-  EXPECT_NE(outcome.error.find("cannot write output"), std::string::npos) << outcome.error;
+  EXPECT_EQ(outcome, Outcome::kOutputFailed);
   std::fclose(in_file);
   ::close(full);
 }
 
 TEST(TransformRun, EmptyInputIsOk) {
   RunResult r = run("");
-  EXPECT_EQ(r.outcome.kind, TransformOutcome::kOk);
+  EXPECT_EQ(r.outcome, Outcome::kOk);
   EXPECT_EQ(r.output, "");
 }
 

@@ -1,82 +1,29 @@
 // c42-transform: source records in, Log Analytics rows out. The work is in
-// common/transform.*; this file is the command-line edge.
+// common/stages/transform.*; this file is the command-line edge.
 #include "common/stream.h"
-#include "common/stages/transform.h"
+#include "tools/c42-transform/options.h"
 #include "tools/tool_support.h"
 
 #include <unistd.h>
 
-using namespace c42;
+namespace c42::c42_transform {
 
-namespace {
-
-int run(int argc, char** argv) {
-  CLI::App app{
-      "Reads the c42-stream(7) records s3-fetch writes on standard input and writes one Log "
-      "Analytics row per record on standard output: Bucket_Name, Key, Actual_Time and Raw_Data, "
-      "the original line byte for byte. A line that is not valid UTF-8 also gets "
-      "Raw_Data_Base64 with its exact bytes. A line too long for one field is split into rows "
-      "sharing a Record_Id, numbered by Part_Number from 1 to Part_Count; joining their Raw_Data "
-      "in that order gives the line back. Control lines pass through unchanged and in order. A "
-      "line that is neither a control line nor a source record is skipped and fails the "
-      "message it falls in (its end line goes out with ok false); the run goes on and exits "
-      "with status 1.",
-      "c42-transform"};
-  TransformConfig config;
-  bool check_config = false;
-  app.add_option("--max-field-bytes", config.max_field_bytes,
-                 "Longest Raw_Data or Raw_Data_Base64 value to write, in bytes after JSON "
-                 "decoding; a longer line is split into parts that each fit. Log Analytics "
-                 "truncates longer values silently: 32 KB for the Data Collector API, 64 KB for "
-                 "the Logs Ingestion API.")
-      ->check(tool::whole_number(kMinMaxFieldBytes, kMaxMaxFieldBytes))
-      ->capture_default_str();
-  app.add_option("--time-field", config.time_field,
-                 "Name of a top-level string member of the original line to copy into an "
-                 "Event_Time field, for use with la-post --time-generated-field Event_Time. When "
-                 "the line is not a JSON object or lacks a non-empty string member of that name, "
-                 "Event_Time is the record's Actual_Time, or the current time when that is empty; "
-                 "the first such record is reported on standard error. Without this option no "
-                 "Event_Time is written.")
-      ->check(CLI::Validator(
-          [](std::string& value) {
-            return value.empty() ? std::string("must not be empty") : std::string();
-          },
-          ""))
-      ->type_name("NAME");
-  tool::add_check_config(app, check_config);
-  if (int status = tool::parse(app, argc, argv); status >= 0) return status;
-  if (check_config) return kExitOk;
-
+Outcome run(const Config& config) {
+  if (config.check_only) return Outcome::kOk;
   SystemClock clock;
   LineReader in(STDIN_FILENO, kMaxStreamLineBytes);
   LineWriter out(STDOUT_FILENO);
   TransformStats stats;
-  TransformOutcome outcome = run_transform(config, clock, in, out, tool::stderr_report(), &stats);
+  Outcome outcome = run_transform(config.transform, clock, in, out, tool::stderr_report(), &stats);
   if (stats.time_fallbacks > 1)
     tool::warning("Event_Time fell back for " + std::to_string(stats.time_fallbacks) + " of " +
                   std::to_string(stats.records) + " records");
-  if (outcome.unattributed > 0)
-    tool::error(std::to_string(outcome.unattributed) +
-                " records outside any message were not transformed");
-  switch (outcome.kind) {
-  case TransformOutcome::kOk:
-    return kExitOk;
-  case TransformOutcome::kPartial:
-    return kExitPartial;
-  case TransformOutcome::kReadFailed:
-    tool::error(outcome.error);
-    return kExitBadInput;
-  case TransformOutcome::kOutputFailed:
-    tool::error(outcome.error);
-    return kExitOutput;
-  }
-  return kExitOk;
+  return outcome;
 }
 
-} // namespace
+} // namespace c42::c42_transform
 
 int main(int argc, char** argv) {
-  c42::tool::init("c42-transform");
-  return c42::tool::guarded([&] { return run(argc, argv); });
+  return c42::tool::main("c42-transform", argc, argv, c42::c42_transform::parse_options,
+                         c42::c42_transform::run);
 }

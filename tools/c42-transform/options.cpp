@@ -1,0 +1,46 @@
+#include "tools/c42-transform/options.h"
+
+#include "tools/tool_support.h"
+
+namespace c42::c42_transform {
+
+Result<Config> parse_options(int argc, char** argv, const Environment&) {
+  CLI::App app{
+      "Reads the c42-stream(7) records s3-fetch writes on standard input and writes one Log "
+      "Analytics row per record on standard output: Bucket_Name, Key, Actual_Time and Raw_Data, "
+      "the original line byte for byte. A line that is not valid UTF-8 also gets "
+      "Raw_Data_Base64 with its exact bytes. A line too long for one field is split into rows "
+      "sharing a Record_Id, numbered by Part_Number from 1 to Part_Count; joining their Raw_Data "
+      "in that order gives the line back. Control lines pass through unchanged and in order. A "
+      "line that is neither a control line nor a source record is skipped and fails the "
+      "message it falls in (its end line goes out with ok false); the run goes on and exits "
+      "with status 1.",
+      "c42-transform"};
+  Config config;
+  app.add_option("--max-field-bytes", config.transform.max_field_bytes,
+                 "Longest Raw_Data or Raw_Data_Base64 value to write, in bytes after JSON "
+                 "decoding, 1024 to 1048576; a longer line is split into parts that each fit. "
+                 "Log Analytics truncates longer values silently: 32 KB for the Data Collector "
+                 "API, 64 KB for the Logs Ingestion API.")
+      ->check(tool::whole_number(kMinMaxFieldBytes, kMaxMaxFieldBytes))
+      ->capture_default_str();
+  app.add_option("--time-field", config.transform.time_field,
+                 "Name of a top-level string member of the original line to copy into an "
+                 "Event_Time field, for use with la-post --time-generated-field Event_Time. When "
+                 "the line is not a JSON object or lacks a non-empty string member of that name, "
+                 "Event_Time is the record's Actual_Time, or the current time when that is empty; "
+                 "the first such record is reported on standard error. Without this option no "
+                 "Event_Time is written.")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            return value.empty() ? std::string("must not be empty") : std::string();
+          },
+          ""))
+      ->type_name("NAME");
+  tool::add_check_config(app, config.check_only);
+  Status parsed = tool::parse(app, argc, argv);
+  if (!parsed.ok()) return parsed.error();
+  return config;
+}
+
+} // namespace c42::c42_transform

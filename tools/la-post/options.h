@@ -1,0 +1,23 @@
+// la-post's command line, checked: what main() runs with.
+#pragma once
+
+#include "common/environment.h"
+#include "common/http.h"
+#include "common/la/shared_key.h"
+#include "common/result.h"
+#include "common/retry.h"
+#include "common/stages/poster.h"
+
+namespace c42::la_post {
+
+struct Config {
+  la::DataCollectorTarget target; // the shared key read and checked
+  PostConfig post;
+  RetryPolicy retry; // with the run's deadline
+  Timeouts timeouts;
+  bool check_only = false;
+};
+
+Result<Config> parse_options(int argc, char** argv, const Environment& env);
+
+} // namespace c42::la_post

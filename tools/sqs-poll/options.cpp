@@ -1,0 +1,72 @@
+#include "tools/sqs-poll/options.h"
+
+#include "tools/tool_support.h"
+
+#include <cmath>
+
+namespace c42::sqs_poll {
+
+namespace {
+// SQS's own limit on a message's visibility timeout: 12 hours.
+constexpr uint64_t kMaxVisibilitySeconds = 43200;
+// A budget beyond a week is a mistake rather than a plan.
+constexpr double kMaxBudgetSeconds = 604800;
+} // namespace
+
+Result<Config> parse_options(int argc, char** argv, const Environment&) {
+  Config config;
+  int visibility_timeout = -1;
+  double budget = -1;
+  tool::NetworkOptions network;
+  CLI::App app{"Receive messages from an Amazon SQS queue and write one c42-stream(7) "
+               "'message' line per message to standard output."};
+  app.add_option("--queue-url", config.queue_url,
+                 "URL of the queue to receive from (or SQS_QUEUE_URL).")
+      ->envname("SQS_QUEUE_URL")
+      ->required();
+  app.add_option("--max-messages", config.poll.max_messages,
+                 "Messages to ask for per receive, 1 to 10.")
+      ->check(tool::whole_number(1, 10))
+      ->capture_default_str();
+  app.add_option("--wait", config.poll.wait_seconds,
+                 "Long-poll wait per receive in seconds, 0 to 20.")
+      ->check(tool::whole_number(0, 20))
+      ->capture_default_str();
+  app.add_option("--visibility-timeout", visibility_timeout,
+                 "Seconds received messages stay hidden from other consumers, 0 to 43200; "
+                 "default: the queue's setting.")
+      ->check(tool::whole_number(0, kMaxVisibilitySeconds));
+  app.add_flag("--until-empty", config.poll.until_empty,
+               "Stop after the first receive that brings no message not already written.");
+  app.add_option("--budget", budget,
+                 "Start no receive after this many seconds from now (0 to 604800).")
+      ->check(tool::seconds(0, kMaxBudgetSeconds));
+  app.add_option("--max-messages-total", config.poll.max_messages_total,
+                 "Stop after this many messages in all (0: no limit).")
+      ->check(tool::whole_number(0, 1000000000))
+      ->capture_default_str();
+  tool::add_network_options(app, network);
+  tool::add_check_config(app, config.check_only);
+  app.footer("Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+             "AWS_SESSION_TOKEN and AWS_REGION; AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL "
+             "override the endpoint. See sqs-poll(1).");
+  Status parsed = tool::parse(app, argc, argv);
+  if (!parsed.ok()) return parsed.error();
+
+  if (visibility_timeout >= 0) config.poll.visibility_timeout = visibility_timeout;
+  if (config.poll.until_empty && visibility_timeout == 0)
+    return tool::usage("--until-empty with --visibility-timeout 0 would receive the same "
+                       "messages again and again");
+  auto deadline = tool::deadline_of(network);
+  if (!deadline.ok()) return deadline.error();
+  config.poll.deadline = *deadline;
+  if (budget >= 0) {
+    auto by_budget = SystemClock().now() + std::chrono::milliseconds(std::llround(budget * 1000));
+    if (!config.poll.deadline || by_budget < *config.poll.deadline)
+      config.poll.deadline = by_budget;
+  }
+  config.timeouts = tool::timeouts_of(network);
+  return config;
+}
+
+} // namespace c42::sqs_poll
