@@ -160,7 +160,8 @@ class PipelineTest(unittest.TestCase):
         self.publish(20, lines_per_object=100)
         self.la.set_rules([{"delay": 0.4, "times": -1}])
         started = time.time()
-        proc = self.start(C42_VISIBILITY_TIMEOUT=8)
+        # The visibility timeout must cover the hard limit and its grace.
+        proc = self.start("--budget", "1", "--hard-limit", "8", C42_VISIBILITY_TIMEOUT=18)
         la_post = None
         deadline = time.time() + 60
         while time.time() < deadline and la_post is None:
@@ -174,7 +175,7 @@ class PipelineTest(unittest.TestCase):
         out, err = proc.communicate(timeout=60)
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("la-post", err.decode())
-        time.sleep(max(0.0, started + 9 - time.time()))  # let kept messages reappear
+        time.sleep(max(0.0, started + 19 - time.time()))  # let kept messages reappear
         remaining = self.remaining_keys()
         self.assertGreater(len(remaining), 0, "the kill came too late to test anything")
         self.assert_nothing_lost(remaining)
@@ -184,7 +185,7 @@ class PipelineTest(unittest.TestCase):
         self.la.set_rules([{"delay": 3, "times": -1}])
         started = time.time()
         status, stats = self.run_ship("--budget", "1", "--hard-limit", "2",
-                                      C42_VISIBILITY_TIMEOUT=8, C42_RELEASE=1)
+                                      C42_VISIBILITY_TIMEOUT=12, C42_RELEASE=1)
         self.assertEqual(status, 124, "%s %s %s" % (stats, self.stderr, self.la.stats()))
         self.assertTrue(stats["hard_limit_struck"])
         self.assertLess(time.time() - started, 30)
