@@ -14,6 +14,7 @@ The peers' own CPU is not counted.
 import argparse
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,7 @@ def main():
     finally:
         la.stop()
         moto.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
     print("object: %d events, %.1f MB raw, %.1f MB gzip" % (args.events, raw_bytes / 1e6, len(blob) / 1e6))
     print("%-14s %8s %9s %12s %6s" % ("stage", "cpu s", "x zcat", "peak RSS", "exit"))

@@ -180,6 +180,9 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       return result;
     }
     if (consumer_stopped) return make_error("reading " + where + " was stopped");
+    // A termination request is final: retrying would only wait for it again.
+    if (ctx_.cancelled && ctx_.cancelled())
+      return make_error("reading " + where + " was interrupted", ErrorKind::kAborted);
     if (!refusal.empty()) return make_error("cannot get " + where + ": " + refusal);
     std::string failure;
     if (outcome.ok()) {

@@ -19,9 +19,10 @@ namespace {
 constexpr size_t kFlushBytes = 64u << 10;
 
 struct MessageState {
-  bool framed = false;     // a message (begin/end lines); false for bare references
-  bool unreadable = false; // the body announced nothing we could parse
-  bool begun = false;      // begin line written (guarded by mutex)
+  bool framed = false;      // a message (begin/end lines); false for bare references
+  bool unreadable = false;  // the body announced nothing we could parse
+  bool interrupted = false; // some object was abandoned on a stop request
+  bool begun = false;       // begin line written (guarded by mutex)
   MessageRef ref;
   std::optional<TimePoint> sent_at; // when SQS got the message, if known
   std::atomic<int> remaining{0};
@@ -257,19 +258,23 @@ struct Fetcher::Impl {
     if (!buffer.empty()) write(buffer, false);
     if (!error.empty() && error.find(where) == std::string::npos) error = where + ": " + error;
     stats.records += records;
+    // An object abandoned on a stop request did not fail: it is neither
+    // counted nor reported as failed, but its message is not ok either.
+    const bool interrupted = !error.empty() && stopping();
     if (skipped_object) {
       ++stats.objects_skipped;
       note_skipped(object, result->last_modified, *cut);
     } else if (error.empty()) {
       ++stats.objects_fetched;
-    } else {
+    } else if (!interrupted) {
       ++stats.objects_failed;
-      if (!stopping()) this->error(error);
+      this->error(error);
     }
-    finish_object(job, skipped_object, error, records);
+    finish_object(job, skipped_object, interrupted, error, records);
   }
 
-  void finish_object(Job& job, bool skipped_object, const std::string& error, uint64_t records) {
+  void finish_object(Job& job, bool skipped_object, bool interrupted, const std::string& error,
+                     uint64_t records) {
     MessageState& m = *job.message;
     {
       std::lock_guard<std::mutex> lock(m.mutex);
@@ -279,7 +284,11 @@ struct Fetcher::Impl {
       } else if (error.empty()) {
         ++m.end.fetched;
       } else {
-        ++m.end.failed;
+        if (interrupted) {
+          m.interrupted = true;
+        } else {
+          ++m.end.failed;
+        }
         if (m.end.error.empty()) m.end.error = error;
       }
     }
@@ -290,7 +299,7 @@ struct Fetcher::Impl {
     if (!m.framed) return;
     std::lock_guard<std::mutex> lock(m.mutex);
     m.end.ref = m.ref;
-    m.end.ok = !m.unreadable && (m.end.failed == 0 || config.lenient);
+    m.end.ok = !m.unreadable && !m.interrupted && (m.end.failed == 0 || config.lenient);
     if (!m.end.ok) ++stats.messages_failed;
     write(to_line(m.end) + "\n", true);
   }

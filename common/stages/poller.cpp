@@ -8,8 +8,8 @@
 namespace c42 {
 
 Outcome run_poll(const PollConfig& config, MessageSource& source, const Clock& clock,
-                 LineWriter& out, const Report& report,
-                 const std::function<bool()>& stop_requested, PollStats* stats) {
+                 LineWriter& out, const Report& report, const std::function<bool()>& stop_requested,
+                 PollStats* stats) {
   // With --until-empty, a receive that brings only messages this run has
   // already passed on means the rest are in flight: a queue whose messages
   // come straight back (visibility timeout 0) is never empty.

@@ -310,8 +310,8 @@ Outcome Poster::run(LineReader& in) {
     impl.output_failed = true;
   if (!impl.out.flush().ok()) impl.output_failed = true;
   if (impl.unattributed > 0 && impl.report)
-    impl.report(Severity::kError, std::to_string(impl.unattributed) +
-                                      " records outside any message were not posted");
+    impl.report(Severity::kError,
+                std::to_string(impl.unattributed) + " records outside any message were not posted");
   if (impl.output_failed) return Outcome::kOutputFailed;
   if (impl.fatal) return Outcome::kService;
   if (outcome != Outcome::kOk) return outcome;

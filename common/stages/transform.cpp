@@ -190,7 +190,8 @@ Outcome run_transform(const TransformConfig& config, const Clock& clock, LineRea
   handlers.overlong = skip_record;
   handlers.record = [&](std::string_view line) {
     auto value = parse_json_object(line);
-    auto record = value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
+    auto record =
+        value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
     if (!record.ok()) {
       skip_record(input.where() + ": " + record.error().message);
       return Status::success();

@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import sys
 import tempfile
 import unittest
@@ -29,6 +30,7 @@ class MotoTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.moto.stop()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
 
     def new_queue(self):
         return self.sqs.create_queue(QueueName="q-" + uuid.uuid4().hex[:12])["QueueUrl"]

@@ -9,6 +9,7 @@ Each test names the defect it guards; all of them failed before the fix."""
 import gzip
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -329,6 +330,7 @@ class PoisonRecordTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.la.stop()
         cls.moto.stop()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
 
     def test_one_poison_line_fails_its_message_and_the_rest_is_shipped(self):
         s3, sqs = self.moto.client("s3"), self.moto.client("sqs")
@@ -388,6 +390,7 @@ class S3FetchEdgesTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.moto.stop()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
 
     def test_crlf_reference_lines_name_keys_without_the_cr(self):
         self.s3.put_object(Bucket=self.bucket, Key="a.json", Body=b'{"a":1}\n')

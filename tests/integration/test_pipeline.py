@@ -4,6 +4,7 @@ Log Analytics stand-in, including failures, faults and a kill -9."""
 import collections
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ def reassemble(rows):
 class PipelineTest(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="c42-e2e-")
+        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
         self.moto = peers.Moto(os.path.join(self.workdir, "moto.log"))
         self.addCleanup(self.moto.stop)
         self.la = peers.LogAnalytics(self.workdir)

@@ -267,7 +267,7 @@ TEST(Acker, PartialFailureReportsEachFailedEntry) {
   deleter.fail["rh-2"] = {"ReceiptHandleIsInvalid", "The receipt handle has expired."};
   deleter.fail["rh-3"] = {"InternalError", ""};
   AckRun o = run(span("1", true, 1) + span("2", true, 1) + span("3", true, 1) + span("4", true, 1),
-                  deleter);
+                 deleter);
   EXPECT_EQ(o.outcome, Outcome::kPartial);
   ASSERT_EQ(o.results.size(), 4u);
   EXPECT_EQ(o.results["id-1"].action, "deleted");
@@ -436,10 +436,10 @@ TEST(Acker, BeginWithoutEndIsKeptAsIncomplete) {
 TEST(Acker, MalformedControlLineIsBadInput) {
   FakeDeleter deleter;
   AckRun o = run(span("1", true, 1) +
-                      R"({"@c42":"end","queue_url":)"
-                      "\n" +
-                      span("2", true, 1),
-                  deleter);
+                     R"({"@c42":"end","queue_url":)"
+                     "\n" +
+                     span("2", true, 1),
+                 deleter);
   EXPECT_EQ(o.outcome, Outcome::kBadInput);
   // What was read before is still settled.
   EXPECT_EQ(o.results["id-1"].action, "deleted");
@@ -449,9 +449,9 @@ TEST(Acker, MalformedControlLineIsBadInput) {
 TEST(Acker, EndLineLackingOkIsBadInput) {
   FakeDeleter deleter;
   AckRun o = run(begin_line("1") +
-                      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r"})"
-                      "\n",
-                  deleter);
+                     R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r"})"
+                     "\n",
+                 deleter);
   EXPECT_EQ(o.outcome, Outcome::kBadInput);
   EXPECT_TRUE(deleter.calls.empty());
   // Its begin had no usable end: reported incomplete.

@@ -246,7 +246,7 @@ protected:
   FetcherTest() : clock(at("2024-05-02T12:00:00Z")) { config.parallel = 4; }
 
   Outcome run(const std::string& input, const std::vector<std::string>& references = {},
-                   bool read_input = true) {
+              bool read_input = true) {
     TempFile in_file(input);
     TempFile out_file;
     Outcome outcome;
@@ -258,11 +258,13 @@ protected:
         ++store.sources_made;
         return std::make_unique<FakeSource>(store);
       };
-      Fetcher fetcher(config, sources ? sources : fake, clock, writer,
-                      [this](Severity, const std::string& w) {
-                        std::lock_guard<std::mutex> lock(store.mutex);
-                        warnings.push_back(w);
-                      });
+      Fetcher fetcher(
+          config, sources ? sources : fake, clock, writer,
+          [this](Severity, const std::string& w) {
+            std::lock_guard<std::mutex> lock(store.mutex);
+            warnings.push_back(w);
+          },
+          stop);
       outcome = fetcher.run(read_input ? &reader : nullptr, references);
       stats.messages = fetcher.stats().messages.load();
       stats.messages_failed = fetcher.stats().messages_failed.load();
@@ -293,6 +295,7 @@ protected:
 
   FetchConfig config;
   ObjectSourceFactory sources; // unset: FakeSources over `store`
+  std::function<bool()> stop;  // the stop request Fetcher polls
   size_t reader_max = 64u << 20;
   FakeStore store;
   FixedClock clock;
@@ -757,6 +760,43 @@ TEST_F(FetcherTest, TruncatedGzipFailsTheObject) {
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(end->ok);
   EXPECT_NE(end->error.find("s3://b/k.gz"), std::string::npos) << end->error;
+}
+
+// --- stop requests ---
+
+TEST_F(FetcherTest, StopRequestEndsEveryBegunMessageNotOkWithoutCallingItFailed) {
+  config.parallel = 1;
+  std::atomic<bool> stopping{false};
+  stop = [&] { return stopping.load(); };
+  store.put("b", "k1", {"a\nb\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "k2", {"c\n", at("2024-05-02T09:00:00Z")});
+  // The first object's transfer asks to stop; the second never starts.
+  sources = [&] {
+    struct Stopping final : public ObjectSource {
+      Stopping(FakeStore& s, std::atomic<bool>& flag) : inner(s), flag(flag) {}
+      Result<aws::S3GetResult>
+      get(const std::string& bucket, const std::string& key, const aws::S3GetOptions& options,
+          const std::function<bool(const char*, size_t)>& on_data) override {
+        flag = true;
+        return inner.get(bucket, key, options, on_data);
+      }
+      FakeSource inner;
+      std::atomic<bool>& flag;
+    };
+    return std::unique_ptr<ObjectSource>(std::make_unique<Stopping>(store, stopping));
+  };
+  std::string body = s3_event_body({{"b", "k1"}, {"b", "k2"}});
+  EXPECT_EQ(run(message_line("1", body) + "\n"), Outcome::kInterrupted);
+  auto ends = out.of_kind("end");
+  ASSERT_EQ(ends.size(), 1u);
+  auto end = end_from_json(ends[0]);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->failed, 0u) << "abandoned, not failed";
+  EXPECT_EQ(end->fetched, 0u);
+  EXPECT_NE(end->error.find("interrupt"), std::string::npos) << end->error;
+  EXPECT_EQ(stats.failed, 0u);
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
 }
 
 // --- skipping old objects ---

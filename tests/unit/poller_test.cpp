@@ -108,10 +108,10 @@ protected:
 
 TEST_F(PollerTest, WritesOneMessageLinePerMessage) {
   config.until_empty = true;
-  source.script = {{sqs_message("m1", R"({"Bucket Name":"b","Object Key":"k"})", 3,
-                                "2024-05-01T12:00:00.123Z"),
-                    sqs_message("m2", "second\nbody", 0)},
-                   {}};
+  source.script = {
+      {sqs_message("m1", R"({"Bucket Name":"b","Object Key":"k"})", 3, "2024-05-01T12:00:00.123Z"),
+       sqs_message("m2", "second\nbody", 0)},
+      {}};
   EXPECT_EQ(poll(), Outcome::kOk);
   auto ms = messages();
   ASSERT_EQ(ms.size(), 2u);
@@ -168,8 +168,7 @@ TEST_F(PollerTest, PastDeadlineReceivesNothing) {
 
 TEST_F(PollerTest, MaxMessagesTotalLimitsTheAsk) {
   config.max_messages_total = 3;
-  source.script = {
-      {sqs_message("a"), sqs_message("b")}, {sqs_message("c")}, {sqs_message("d")}};
+  source.script = {{sqs_message("a"), sqs_message("b")}, {sqs_message("c")}, {sqs_message("d")}};
   EXPECT_EQ(poll(), Outcome::kOk);
   EXPECT_EQ(source.asked_max, (std::vector<int>{3, 1}));
   EXPECT_EQ(stats.messages, 3u);

@@ -27,6 +27,5 @@ Outcome run(const Config& config) {
 } // namespace c42::la_post
 
 int main(int argc, char** argv) {
-  return c42::tool::main("la-post", argc, argv, c42::la_post::parse_options,
-                         c42::la_post::run);
+  return c42::tool::main("la-post", argc, argv, c42::la_post::parse_options, c42::la_post::run);
 }

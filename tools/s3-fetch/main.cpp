@@ -49,6 +49,5 @@ Outcome run(const Config& config) {
 } // namespace c42::s3_fetch
 
 int main(int argc, char** argv) {
-  return c42::tool::main("s3-fetch", argc, argv, c42::s3_fetch::parse_options,
-                         c42::s3_fetch::run);
+  return c42::tool::main("s3-fetch", argc, argv, c42::s3_fetch::parse_options, c42::s3_fetch::run);
 }

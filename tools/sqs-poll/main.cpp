@@ -40,6 +40,5 @@ Outcome run(const Config& config) {
 } // namespace c42::sqs_poll
 
 int main(int argc, char** argv) {
-  return c42::tool::main("sqs-poll", argc, argv, c42::sqs_poll::parse_options,
-                         c42::sqs_poll::run);
+  return c42::tool::main("sqs-poll", argc, argv, c42::sqs_poll::parse_options, c42::sqs_poll::run);
 }
