@@ -117,7 +117,7 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
       if (auto header = outcome.response.header("Retry-After"))
         retry_after = parse_retry_after(*header, ctx.clock->now());
     } else {
-      if (ctx.http->last_failure() == TransportError::kAborted) return response.error();
+      if (response.error().kind == ErrorKind::kAborted) return response.error();
       last_error = response.error().message;
       outcome.response = HttpResponse{};
     }

@@ -25,8 +25,18 @@ ScriptedReply status(long s, std::string body = "", HttpHeaders headers = {}) {
   return test_support::reply(s, std::move(body), std::move(headers));
 }
 
-ScriptedReply failure(TransportError kind) {
-  return test_support::transport_failure(kind);
+// A connection that broke: no answer, worth another try.
+ScriptedReply reset() {
+  return test_support::transport_failure();
+}
+
+ScriptedReply timed_out() {
+  return test_support::transport_failure(
+      make_error("Operation timed out after 60000 milliseconds", ErrorKind::kTransient));
+}
+
+ScriptedReply aborted() {
+  return test_support::transport_failure(make_error("cancelled", ErrorKind::kAborted));
 }
 
 class AwsCall : public testing::Test {
@@ -102,7 +112,7 @@ TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
 }
 
 TEST_F(AwsCall, RetriesNetworkErrors) {
-  http.script = {failure(TransportError::kNetwork), failure(TransportError::kTimeout), status(200)};
+  http.script = {reset(), timed_out(), status(200)};
   auto outcome = call_with_retries(ctx, request, false);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 3);
@@ -141,8 +151,7 @@ TEST_F(AwsCall, NeverRetriesClientErrors) {
 }
 
 TEST_F(AwsCall, ReSignsEveryAttempt) {
-  http.script = {status(500), failure(TransportError::kNetwork),
-                 status(503, "", {{"Retry-After", "3"}}), status(200)};
+  http.script = {status(500), reset(), status(503, "", {{"Retry-After", "3"}}), status(200)};
   auto outcome = call_with_retries(ctx, request, false);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(http.requests.size(), 4u);
@@ -181,8 +190,7 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsWithTheLastResponse) {
 
 TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
   ctx.retry.max_attempts = 3;
-  http.script = {failure(TransportError::kNetwork), failure(TransportError::kNetwork),
-                 failure(TransportError::kNetwork)};
+  http.script = {reset(), reset(), reset()};
   auto outcome = call_with_retries(ctx, request, false);
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.error().message.find("connection reset"), std::string::npos);
@@ -194,7 +202,7 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
 
 TEST_F(AwsCall, OneAttemptIsSingular) {
   ctx.retry.max_attempts = 1;
-  http.script = {failure(TransportError::kNetwork)};
+  http.script = {reset()};
   auto outcome = call_with_retries(ctx, request, false);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, "connection reset by peer (after 1 attempt)");
@@ -202,13 +210,13 @@ TEST_F(AwsCall, OneAttemptIsSingular) {
 
 TEST_F(AwsCall, NetworkErrorOnTheLastAttemptIsAnError) {
   ctx.retry.max_attempts = 2;
-  http.script = {status(503), failure(TransportError::kNetwork)};
+  http.script = {status(503), reset()};
   auto outcome = call_with_retries(ctx, request, false);
   EXPECT_FALSE(outcome.ok());
 }
 
 TEST_F(AwsCall, AbortedTransferIsNotRetried) {
-  http.script = {failure(TransportError::kAborted), status(200)};
+  http.script = {aborted(), status(200)};
   auto outcome = call_with_retries(ctx, request, false);
   EXPECT_FALSE(outcome.ok());
   EXPECT_EQ(http.requests.size(), 1u);
@@ -242,7 +250,7 @@ TEST_F(AwsCall, NoRetryOnceBodyBytesReachedTheSink) {
     received.append(data, size);
     return true;
   };
-  ScriptedReply broken = failure(TransportError::kNetwork);
+  ScriptedReply broken = reset();
   broken.body = "partial";
   http.script = {broken, status(200)};
   auto outcome = call_with_retries(ctx, request, true, &sink);
@@ -255,7 +263,7 @@ TEST_F(AwsCall, RetriesWithASinkWhileNothingWasDelivered) {
   BodySink sink;
   sink.on_headers = [](const HttpResponse&) { return true; };
   sink.on_data = [](const char*, size_t) { return true; };
-  http.script = {failure(TransportError::kNetwork), status(200)};
+  http.script = {reset(), status(200)};
   auto outcome = call_with_retries(ctx, request, true, &sink);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->attempts, 2);
@@ -316,8 +324,7 @@ TEST_F(AwsCall, NoAttemptStartsAfterTheDeadline) {
 TEST_F(AwsCall, NoRetryThatWouldStartAfterTheDeadline) {
   ctx.retry.max_attempts = 10;
   ctx.retry.deadline = clock.now() + std::chrono::seconds(3);
-  http.script = {failure(TransportError::kNetwork), failure(TransportError::kNetwork),
-                 failure(TransportError::kNetwork), failure(TransportError::kNetwork)};
+  http.script = {reset(), reset(), reset(), reset()};
   auto outcome = call_with_retries(ctx, request, false);
   ASSERT_FALSE(outcome.ok());
   // Every retry moves the clock by its delay and a second: at most three

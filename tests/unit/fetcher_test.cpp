@@ -712,7 +712,7 @@ TEST_F(FetcherTest, ResumeAnsweredWithTheWholeObjectFailsItWithoutDuplicates) {
                                {"Content-Length", std::to_string(data.size())},
                                {"Last-Modified", "Thu, 02 May 2024 09:00:00 GMT"}};
   auto broken = test_support::reply(200, data.substr(0, 3), headers);
-  broken.failure = TransportError::kNetwork;
+  broken.failure = test_support::connection_reset();
   auto whole = test_support::reply(200, data, headers);
   test_support::StaticCredentials credentials;
   sources = [&] {

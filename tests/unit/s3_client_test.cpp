@@ -26,7 +26,7 @@ ScriptedReply first_part(size_t delivered, const std::string& etag = kETag) {
                          {"Last-Modified", "Wed, 01 May 2024 10:00:00 GMT"}};
   if (!etag.empty()) headers.emplace_back("ETag", etag);
   ScriptedReply r = reply(200, kData.substr(0, delivered), headers);
-  if (delivered < kData.size()) r.failure = TransportError::kNetwork;
+  if (delivered < kData.size()) r.failure = test_support::connection_reset();
   return r;
 }
 
@@ -200,7 +200,7 @@ TEST_F(S3ClientTest, NoETagIsFineWhileNothingWasDelivered) {
 // the resume asks for nothing that exists, and that means done.
 TEST_F(S3ClientTest, RangeNotSatisfiableAfterEveryByteIsSuccess) {
   ScriptedReply all_then_reset = first_part(kData.size());
-  all_then_reset.failure = TransportError::kNetwork;
+  all_then_reset.failure = test_support::connection_reset();
   // Total known from the 416's Content-Range, from the first Content-Length,
   // or from both.
   const std::vector<HttpHeaders> answers = {
@@ -227,7 +227,7 @@ TEST_F(S3ClientTest, RangeNotSatisfiableAfterEveryByteIsSuccess) {
 TEST_F(S3ClientTest, RangeNotSatisfiableAfterTheLastByteFromThe416Alone) {
   // A first response without Content-Length (chunked): the 416 tells.
   ScriptedReply chunked = reply(200, kData, {{"ETag", kETag}});
-  chunked.failure = TransportError::kNetwork;
+  chunked.failure = test_support::connection_reset();
   http.script = {chunked, reply(416, "", {{"Content-Range", "bytes */29"}})};
   auto r = get();
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -241,7 +241,7 @@ TEST_F(S3ClientTest, RangeNotSatisfiableBeforeTheEndIsAnError) {
   EXPECT_EQ(received, kData.substr(0, 12));
   // Nothing says how long the object is: not provably finished.
   ScriptedReply chunked = reply(200, kData, {{"ETag", kETag}});
-  chunked.failure = TransportError::kNetwork;
+  chunked.failure = test_support::connection_reset();
   http.requests.clear();
   received.clear();
   http.script = {chunked, reply(416, "")};
@@ -253,7 +253,7 @@ TEST_F(S3ClientTest, RangeNotSatisfiableBeforeTheEndIsAnError) {
 TEST_F(S3ClientTest, IfMatchCarriesTheFirstETag) {
   ScriptedReply middle = rest_from(10, "");
   middle.body = kData.substr(10, 10);
-  middle.failure = TransportError::kNetwork;
+  middle.failure = test_support::connection_reset();
   http.script = {first_part(0, "\"v0\""), first_part(10, kETag), middle, rest_from(20)};
   auto r = get();
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -282,7 +282,7 @@ TEST_F(S3ClientTest, ObjectReplacedDuringTheTransferFails) {
 
 TEST_F(S3ClientTest, NetworkFailureNamesTheAttemptsOnce) {
   for (int i = 0; i < 6; ++i)
-    http.script.push_back(test_support::transport_failure(TransportError::kNetwork));
+    http.script.push_back(test_support::transport_failure());
   auto r = get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
@@ -293,7 +293,7 @@ TEST_F(S3ClientTest, NetworkFailureNamesTheAttemptsOnce) {
 
 TEST_F(S3ClientTest, OneAttemptIsSingular) {
   max_attempts = 1;
-  http.script = {test_support::transport_failure(TransportError::kNetwork)};
+  http.script = {test_support::transport_failure()};
   auto r = get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,

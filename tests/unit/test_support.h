@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <deque>
 #include <gtest/gtest.h>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -76,6 +77,11 @@ public:
   bool fail = false;
 };
 
+// The failure a broken connection gives: worth another try.
+inline Error connection_reset() {
+  return make_error("connection reset by peer", ErrorKind::kTransient);
+}
+
 // One scripted exchange. With a BodySink and a 2xx status the body is
 // streamed to the sink (on_headers first, as curl_http does) and `failure`,
 // if any, strikes after it: a transfer broken off midway. Otherwise the body
@@ -84,7 +90,7 @@ struct ScriptedReply {
   long status = 200;
   HttpHeaders headers;
   std::string body;
-  TransportError failure = TransportError::kNone;
+  std::optional<Error> failure;
 };
 
 inline ScriptedReply reply(long status, std::string body = "", HttpHeaders headers = {}) {
@@ -95,9 +101,9 @@ inline ScriptedReply reply(long status, std::string body = "", HttpHeaders heade
   return r;
 }
 
-inline ScriptedReply transport_failure(TransportError kind) {
+inline ScriptedReply transport_failure(Error error = connection_reset()) {
   ScriptedReply r;
-  r.failure = kind;
+  r.failure = std::move(error);
   return r;
 }
 
@@ -106,7 +112,6 @@ class ScriptedHttp final : public HttpClient {
 public:
   Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
     requests.push_back(request);
-    last = TransportError::kNone;
     EXPECT_FALSE(script.empty()) << "unexpected request " << requests.size();
     if (script.empty()) return make_error("no scripted reply");
     ScriptedReply r = script.front();
@@ -125,21 +130,17 @@ public:
     } else {
       response.body = r.body;
     }
-    last = r.failure;
-    if (r.failure != TransportError::kNone) return make_error("connection reset by peer");
+    if (r.failure) return *r.failure;
     return response;
   }
-  TransportError last_failure() const override { return last; }
 
   std::deque<ScriptedReply> script;
   std::vector<HttpRequest> requests;
   size_t piece = 0; // bytes per on_data call; 0: the whole body at once
-  TransportError last = TransportError::kNone;
 
 private:
-  Result<HttpResponse> aborted() {
-    last = TransportError::kAborted;
-    return make_error("transfer aborted");
+  static Result<HttpResponse> aborted() {
+    return make_error("transfer aborted", ErrorKind::kAborted);
   }
 };
 
