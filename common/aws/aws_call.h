@@ -47,14 +47,17 @@ struct CallOutcome {
 
 // `request` fitted to the run's deadline and signed with the context's
 // credentials at the clock's time, ready to send at once: one attempt, for
-// callers that retry on their own terms (S3 resumes). An error when the
-// deadline has passed (kDeadlinePassed) or credentials are unavailable.
+// callers whose attempts differ (S3 resumes). An error when the deadline has
+// passed (kDeadlinePassed, kOutOfTime) or credentials are unavailable.
 Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request, bool s3_mode);
 
-// Signs and sends; retries network failures and retryable statuses with
-// backoff. Returns the final response whatever its status, or an Error when
-// no response arrived after all attempts or credentials are unavailable.
-// With a sink, retries stop once body bytes were delivered to it.
+// Signs and sends, each attempt afresh, through run_with_retries: network
+// failures, 408/429/5xx and throttling codes are retried. Returns the
+// response when it is a 2xx or a refusal no retry cures (any other status,
+// for the caller to read); an Error, its kind from run_with_retries, when
+// retries did not get one (the last status described), the transfer was
+// aborted, or credentials are unavailable. With a sink, a failure after
+// body bytes were delivered to it is not retried (kFailed).
 Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
                                       const BodySink* sink = nullptr);
 

@@ -2,6 +2,7 @@
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
@@ -57,11 +58,12 @@ protected:
     ctx.region = "us-east-1";
     ctx.service = "s3";
     ctx.retry.max_attempts = max_attempts;
+    ctx.retry.deadline = deadline;
     ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };
     S3Client client(ctx, addressing);
     return client.get_object("bkt", "dir/obj.json", options, [this](const char* data, size_t n) {
       received.append(data, n);
-      return true;
+      return received.size() < stop_after;
     });
   }
 
@@ -75,6 +77,8 @@ protected:
   FixedClock clock;
   S3Addressing addressing;
   int max_attempts = 6;
+  std::optional<TimePoint> deadline;
+  size_t stop_after = SIZE_MAX; // the reader stops once it has this many bytes
   std::vector<Millis> sleeps;
   std::string received;
 };
@@ -287,6 +291,7 @@ TEST_F(S3ClientTest, NetworkFailureNamesTheAttemptsOnce) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
             "cannot get s3://bkt/dir/obj.json: connection reset by peer (after 6 attempts)");
+  EXPECT_EQ(r.error().kind, ErrorKind::kTransient);
   EXPECT_EQ(http.requests.size(), 6u);
   EXPECT_EQ(sleeps.size(), 5u);
 }
@@ -325,6 +330,49 @@ TEST_F(S3ClientTest, ClientErrorsAreNotRetried) {
   EXPECT_EQ(r.error().message,
             "cannot get s3://bkt/dir/obj.json: NoSuchKey: The key does not exist (HTTP 404)");
   EXPECT_EQ(http.requests.size(), 1u);
+}
+
+// A termination request cancels the transfer; trying again would only be
+// cancelled in turn, holding the tool up for every backoff.
+TEST_F(S3ClientTest, CancelledTransferIsNotRetried) {
+  http.script = {test_support::transport_failure(make_error("cancelled", ErrorKind::kAborted)),
+                 first_part(kData.size())};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "cannot get s3://bkt/dir/obj.json: cancelled");
+  EXPECT_EQ(r.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(http.requests.size(), 1u);
+  EXPECT_TRUE(sleeps.empty());
+  http.script.clear();
+}
+
+TEST_F(S3ClientTest, AReaderThatStopsIsNotResumed) {
+  stop_after = 12;
+  http.script = {first_part(kData.size()), rest_from(12)};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "reading s3://bkt/dir/obj.json was stopped");
+  EXPECT_EQ(r.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(http.requests.size(), 1u);
+  http.script.clear();
+}
+
+TEST_F(S3ClientTest, HonoursRetryAfter) {
+  http.script = {reply(503, "<Error><Code>SlowDown</Code></Error>", {{"Retry-After", "3"}}),
+                 first_part(kData.size())};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(sleeps.size(), 1u);
+  EXPECT_EQ(sleeps[0], Millis(3000));
+}
+
+TEST_F(S3ClientTest, NothingIsSentOnceTheDeadlineHasPassed) {
+  deadline = clock.now();
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "cannot get s3://bkt/dir/obj.json: the run's deadline has passed");
+  EXPECT_EQ(r.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_TRUE(http.requests.empty());
 }
 
 // --- modified_since ---
