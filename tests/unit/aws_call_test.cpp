@@ -18,7 +18,6 @@ TimePoint at(const char* iso) {
 }
 
 using test_support::ScriptedReply;
-using test_support::StaticCredentials;
 using FakeHttp = test_support::ScriptedHttp;
 
 ScriptedReply status(long s, std::string body = "", HttpHeaders headers = {}) {
@@ -69,7 +68,7 @@ protected:
   }
 
   FakeHttp http;
-  StaticCredentials credentials;
+  test_support::ScriptedCredentials credentials{"static", {test_support::example_credentials()}};
   FixedClock clock;
   std::vector<Millis> sleeps;
   ServiceContext ctx;
@@ -227,7 +226,8 @@ TEST_F(AwsCall, AbortedTransferIsNotRetried) {
 }
 
 TEST_F(AwsCall, MissingCredentialsStopBeforeSending) {
-  credentials.fail = true;
+  test_support::ScriptedCredentials none("broken", {make_error("no credentials here")});
+  ctx.credentials = &none;
   http.script.clear();
   auto outcome = call_with_retries(ctx, request, false);
   ASSERT_FALSE(outcome.ok());

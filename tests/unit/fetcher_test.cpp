@@ -1,3 +1,4 @@
+#include "common/aws/static_credentials_provider.h"
 #include "common/crypto.h"
 #include "common/json_value.h"
 #include "common/source_record.h"
@@ -714,7 +715,7 @@ TEST_F(FetcherTest, ResumeAnsweredWithTheWholeObjectFailsItWithoutDuplicates) {
   auto broken = test_support::reply(200, data.substr(0, 3), headers);
   broken.failure = test_support::connection_reset();
   auto whole = test_support::reply(200, data, headers);
-  test_support::StaticCredentials credentials;
+  aws::StaticCredentialsProvider credentials(test_support::example_credentials());
   sources = [&] {
     auto http = std::make_unique<test_support::ScriptedHttp>();
     http->script = {broken, whole};

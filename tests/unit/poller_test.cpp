@@ -1,3 +1,4 @@
+#include "common/aws/static_credentials_provider.h"
 #include "common/json_value.h"
 #include "common/stages/poller.h"
 #include "common/stream.h"
@@ -25,17 +26,6 @@ TimePoint at(const char* iso) {
   EXPECT_TRUE(t.ok()) << iso;
   return t.ok() ? *t : TimePoint();
 }
-
-class StaticCredentials final : public aws::CredentialsProvider {
-public:
-  Result<aws::Credentials> get_credentials() override {
-    aws::Credentials c;
-    c.access_key_id = "AKIDEXAMPLE";
-    c.secret_access_key = "secret";
-    return c;
-  }
-  std::string name() const override { return "static"; }
-};
 
 struct Sqs {
   Sqs(std::string i, std::string b, std::string count = "", std::string sent = "")
@@ -150,7 +140,7 @@ protected:
 
   FixedClock clock;
   FakeSqsHttp http;
-  StaticCredentials credentials;
+  aws::StaticCredentialsProvider credentials{test_support::example_credentials()};
   std::unique_ptr<aws::SqsClient> sqs;
   PollConfig config;
   PollStats stats;

@@ -1,4 +1,5 @@
 #include "common/aws/s3_client.h"
+#include "common/aws/static_credentials_provider.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
@@ -73,7 +74,7 @@ protected:
   }
 
   test_support::ScriptedHttp http;
-  test_support::StaticCredentials credentials;
+  StaticCredentialsProvider credentials{test_support::example_credentials()};
   FixedClock clock;
   S3Addressing addressing;
   int max_attempts = 6;

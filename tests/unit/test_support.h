@@ -1,17 +1,21 @@
 // Scaffolding the unit tests share: a temporary file to stand in for a
-// tool's standard input or output, NDJSON line splitting, and a scripted
-// HttpClient with fixed credentials for the AWS clients.
+// tool's standard input or output, NDJSON line splitting, a scripted
+// HttpClient, and credentials for the AWS clients.
 #pragma once
 
 #include "common/aws/credentials.h"
 #include "common/http.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <gtest/gtest.h>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -62,19 +66,41 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-class StaticCredentials final : public aws::CredentialsProvider {
+// The key pair of the AWS Signature Version 4 examples.
+inline aws::Credentials example_credentials() {
+  aws::Credentials c;
+  c.access_key_id = "AKIDEXAMPLE";
+  c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  return c;
+}
+
+// A credential source that hands out scripted results in order (repeating
+// the last) and counts calls: for what a StaticCredentialsProvider cannot
+// show (a source that fails, one that changes, how often it is asked).
+class ScriptedCredentials final : public aws::CredentialsProvider {
 public:
+  ScriptedCredentials(std::string name, std::deque<Result<aws::Credentials>> script)
+      : name_(std::move(name)), script_(std::move(script)) {}
+
   Result<aws::Credentials> get_credentials() override {
+    std::lock_guard<std::mutex> lock(mutex_);
     ++calls;
-    if (fail) return make_error("no credentials here");
-    aws::Credentials c;
-    c.access_key_id = "AKIDEXAMPLE";
-    c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    return c;
+    std::this_thread::sleep_for(delay);
+    Result<aws::Credentials> next = script_.front();
+    if (script_.size() > 1) script_.pop_front();
+    return next;
   }
-  std::string name() const override { return "static"; }
-  int calls = 0;
-  bool fail = false;
+  std::string name() const override { return name_; }
+
+  std::atomic<int> calls{0};
+  // A slow source widens the window in which unsynchronised callers would
+  // each start their own fetch.
+  std::chrono::milliseconds delay{0};
+
+private:
+  std::string name_;
+  std::mutex mutex_;
+  std::deque<Result<aws::Credentials>> script_;
 };
 
 // The failure a broken connection gives: worth another try.
