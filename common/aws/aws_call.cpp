@@ -62,24 +62,28 @@ std::string describe_service_error(long status, const std::string& body) {
   return text + " (" + http + ")";
 }
 
-Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request, bool s3_mode) {
-  HttpRequest signed_request = request;
-  Status in_time = fit_to_deadline(signed_request, ctx.retry, ctx.clock->now());
+Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request,
+                                    Signing signing) {
+  HttpRequest prepared = request;
+  Status in_time = fit_to_deadline(prepared, ctx.retry, ctx.clock->now());
   if (!in_time.ok()) return in_time.error();
+  if (signing == Signing::kUnsigned) return prepared;
+  if (ctx.credentials == nullptr)
+    return make_error("no AWS credentials to sign the request with", ErrorKind::kConfig);
   auto credentials = ctx.credentials->get_credentials();
   if (!credentials.ok()) return credentials.error();
   SigningConfig config;
   config.region = ctx.region;
   config.service = ctx.service;
   config.time = ctx.clock->now();
-  config.s3_mode = s3_mode;
-  Status signed_ok = sign_request(signed_request, *credentials, config);
+  config.s3_mode = signing == Signing::kSigV4S3;
+  Status signed_ok = sign_request(prepared, *credentials, config);
   if (!signed_ok.ok()) return signed_ok.error();
-  return signed_request;
+  return prepared;
 }
 
-Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
-                                      const BodySink* sink) {
+Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,
+                                      Signing signing, const BodySink* sink) {
   bool delivered = false;
   BodySink tracking;
   if (sink != nullptr) {
@@ -91,9 +95,9 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
   }
   CallOutcome outcome;
   auto run = run_with_retries(ctx.retry, *ctx.clock, ctx.sleeper, [&](Attempt& attempt) -> Status {
-    auto signed_request = prepare_attempt(ctx, request, s3_mode);
-    if (!signed_request.ok()) return signed_request.error();
-    auto response = ctx.http->send(*signed_request, sink ? &tracking : nullptr);
+    auto prepared = prepare_attempt(ctx, request, signing);
+    if (!prepared.ok()) return prepared.error();
+    auto response = ctx.http->send(*prepared, sink ? &tracking : nullptr);
     if (!response.ok()) {
       // Sending again would hand the consumer the same bytes twice; only a
       // caller that can resume (S3, by Range) may go on.

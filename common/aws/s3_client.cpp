@@ -172,7 +172,7 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       }
       return true;
     };
-    auto signed_request = prepare_attempt(ctx_, request, /*s3_mode=*/true);
+    auto signed_request = prepare_attempt(ctx_, request, Signing::kSigV4S3);
     if (!signed_request.ok()) return signed_request.error();
     auto outcome = ctx_.http->send(*signed_request, &sink);
     if (result.skipped) return Status::success();

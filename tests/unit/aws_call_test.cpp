@@ -77,7 +77,7 @@ protected:
 
 TEST_F(AwsCall, SuccessNeedsOneAttempt) {
   http.script = {status(200, "{\"ok\":1}")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 1);
   EXPECT_EQ(outcome->response.status, 200);
@@ -98,7 +98,7 @@ TEST_F(AwsCall, SuccessNeedsOneAttempt) {
 
 TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
   http.script = {status(500), status(503), status(429), status(200, "done")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 4);
   EXPECT_EQ(outcome->response.status, 200);
@@ -112,7 +112,7 @@ TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
 
 TEST_F(AwsCall, RetriesNetworkErrors) {
   http.script = {reset(), timed_out(), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 3);
   EXPECT_EQ(sleeps.size(), 2u);
@@ -120,7 +120,7 @@ TEST_F(AwsCall, RetriesNetworkErrors) {
 
 TEST_F(AwsCall, HonoursRetryAfter) {
   http.script = {status(503, "", {{"Retry-After", "7"}}), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(sleeps.size(), 1u);
   EXPECT_EQ(sleeps[0], Millis(7000));
@@ -128,7 +128,7 @@ TEST_F(AwsCall, HonoursRetryAfter) {
 
 TEST_F(AwsCall, HonoursRetryAfterAsHttpDate) {
   http.script = {status(429, "", {{"retry-after", "Wed, 01 May 2024 12:00:09 GMT"}}), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(sleeps.size(), 1u);
   EXPECT_EQ(sleeps[0], Millis(9000));
@@ -139,7 +139,7 @@ TEST_F(AwsCall, NeverRetriesClientErrors) {
     http.requests.clear();
     sleeps.clear();
     http.script = {status(s, R"({"__type":"AccessDenied","message":"no"})"), status(200)};
-    auto outcome = call_with_retries(ctx, request, false);
+    auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
     ASSERT_TRUE(outcome.ok()) << s;
     EXPECT_EQ(outcome->attempts, 1) << s;
     EXPECT_EQ(outcome->response.status, s);
@@ -151,7 +151,7 @@ TEST_F(AwsCall, NeverRetriesClientErrors) {
 
 TEST_F(AwsCall, ReSignsEveryAttempt) {
   http.script = {status(500), reset(), status(503, "", {{"Retry-After", "3"}}), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(http.requests.size(), 4u);
   auto dates = header_values("X-Amz-Date");
@@ -180,7 +180,7 @@ TEST_F(AwsCall, ReSignsEveryAttempt) {
 TEST_F(AwsCall, GivesUpAfterMaxAttemptsDescribingTheLastResponse) {
   http.script = {status(503), status(503), status(500),
                  status(503, "<Error><Code>SlowDown</Code></Error>")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, "SlowDown (HTTP 503) (after 4 attempts)");
   EXPECT_EQ(outcome.error().kind, ErrorKind::kTransient);
@@ -191,7 +191,7 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsDescribingTheLastResponse) {
 TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
   ctx.retry.max_attempts = 3;
   http.script = {reset(), reset(), reset()};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.error().message.find("connection reset"), std::string::npos);
   EXPECT_NE(outcome.error().message.find("after 3 attempts"), std::string::npos)
@@ -203,7 +203,7 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
 TEST_F(AwsCall, OneAttemptIsSingular) {
   ctx.retry.max_attempts = 1;
   http.script = {reset()};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, "connection reset by peer (after 1 attempt)");
 }
@@ -211,13 +211,13 @@ TEST_F(AwsCall, OneAttemptIsSingular) {
 TEST_F(AwsCall, NetworkErrorOnTheLastAttemptIsAnError) {
   ctx.retry.max_attempts = 2;
   http.script = {status(503), reset()};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   EXPECT_FALSE(outcome.ok());
 }
 
 TEST_F(AwsCall, AbortedTransferIsNotRetried) {
   http.script = {aborted(), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().kind, ErrorKind::kAborted);
   EXPECT_EQ(outcome.error().message, "cancelled");
@@ -229,7 +229,7 @@ TEST_F(AwsCall, MissingCredentialsStopBeforeSending) {
   test_support::ScriptedCredentials none("broken", {make_error("no credentials here")});
   ctx.credentials = &none;
   http.script.clear();
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.error().message.find("no credentials"), std::string::npos);
   EXPECT_TRUE(http.requests.empty());
@@ -241,7 +241,7 @@ TEST_F(AwsCall, S3ModeAddsThePayloadHash) {
   request.body.clear();
   request.url = "https://b.s3.us-east-1.amazonaws.com/k";
   http.script = {status(200)};
-  ASSERT_TRUE(call_with_retries(ctx, request, true).ok());
+  ASSERT_TRUE(call_with_retries(ctx, request, Signing::kSigV4S3).ok());
   EXPECT_TRUE(find_header(http.requests[0].headers, "x-amz-content-sha256").has_value());
 }
 
@@ -256,7 +256,7 @@ TEST_F(AwsCall, NoRetryOnceBodyBytesReachedTheSink) {
   ScriptedReply broken = reset();
   broken.body = "partial";
   http.script = {broken, status(200)};
-  auto outcome = call_with_retries(ctx, request, true, &sink);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4S3, &sink);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().kind, ErrorKind::kFailed);
   EXPECT_EQ(received, "partial");
@@ -268,9 +268,47 @@ TEST_F(AwsCall, RetriesWithASinkWhileNothingWasDelivered) {
   sink.on_headers = [](const HttpResponse&) { return true; };
   sink.on_data = [](const char*, size_t) { return true; };
   http.script = {reset(), status(200)};
-  auto outcome = call_with_retries(ctx, request, true, &sink);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4S3, &sink);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->attempts, 2);
+}
+
+// STS AssumeRoleWithWebIdentity is how a provider gets credentials: it goes
+// out unsigned, with none to hand.
+TEST_F(AwsCall, UnsignedCallsCarryNoSignatureAndNeedNoCredentials) {
+  ctx.service = "sts";
+  ctx.credentials = nullptr;
+  request.url = "https://sts.amazonaws.com/";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  request.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=t";
+  http.script = {status(500), status(200, "<AssumeRoleWithWebIdentityResponse/>")};
+  auto outcome = call_with_retries(ctx, request, Signing::kUnsigned);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->attempts, 2) << "retried like any call";
+  ASSERT_EQ(http.requests.size(), 2u);
+  for (const HttpRequest& sent : http.requests) {
+    EXPECT_EQ(sent.headers, request.headers) << "nothing added: no Host, date, token or hash";
+    for (const auto& [name, value] : sent.headers) {
+      EXPECT_NE(name, "Authorization");
+      EXPECT_NE(name.rfind("X-Amz-", 0), 0u) << name;
+      EXPECT_NE(name.rfind("x-amz-", 0), 0u) << name;
+    }
+  }
+
+  // A provider that is there is not asked either.
+  test_support::ScriptedCredentials unused("unused", {make_error("must not be asked")});
+  ctx.credentials = &unused;
+  http.script = {status(200)};
+  ASSERT_TRUE(call_with_retries(ctx, request, Signing::kUnsigned).ok());
+  EXPECT_EQ(unused.calls, 0);
+}
+
+TEST_F(AwsCall, SignedCallsWithoutAProviderAreAConfigurationError) {
+  ctx.credentials = nullptr;
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kConfig);
+  EXPECT_TRUE(http.requests.empty());
 }
 
 // --- parse_service_error / describe_service_error ---
@@ -283,7 +321,7 @@ TEST_F(AwsCall, RetriesThrottlingCodesSentAsHttp400) {
     http.requests.clear();
     http.script = {status(400, std::string(R"({"__type":")") + type + R"(","message":"slow"})"),
                    status(200, "{}")};
-    auto outcome = call_with_retries(ctx, request, false);
+    auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
     ASSERT_TRUE(outcome.ok());
     EXPECT_EQ(outcome->response.status, 200) << type;
     EXPECT_EQ(http.requests.size(), 2u) << type;
@@ -293,14 +331,14 @@ TEST_F(AwsCall, RetriesThrottlingCodesSentAsHttp400) {
   http.script = {
       status(400, "{}", {{"x-amzn-query-error", "AWS.SimpleQueueService.RequestThrottled;Sender"}}),
       status(200, "{}")};
-  auto by_header = call_with_retries(ctx, request, false);
+  auto by_header = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(by_header.ok());
   EXPECT_EQ(by_header->response.status, 200);
 
   http.requests.clear();
   http.script = {status(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue"})"),
                  status(200, "{}")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->response.status, 400);
   EXPECT_EQ(http.requests.size(), 1u);
@@ -311,7 +349,7 @@ TEST_F(AwsCall, EachAttemptEndsByTheDeadline) {
   request.timeout_ms = 60000;
   ctx.retry.deadline = clock.now() + std::chrono::seconds(10);
   http.script = {status(200, "{}")};
-  ASSERT_TRUE(call_with_retries(ctx, request, false).ok());
+  ASSERT_TRUE(call_with_retries(ctx, request, Signing::kSigV4).ok());
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_EQ(http.requests[0].timeout_ms, 10000);
 }
@@ -319,7 +357,7 @@ TEST_F(AwsCall, EachAttemptEndsByTheDeadline) {
 TEST_F(AwsCall, NoAttemptStartsAfterTheDeadline) {
   ctx.retry.deadline = clock.now() - std::chrono::seconds(1);
   http.script = {status(200, "{}")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, kDeadlinePassed);
   EXPECT_EQ(outcome.error().kind, ErrorKind::kOutOfTime);
@@ -330,7 +368,7 @@ TEST_F(AwsCall, NoRetryThatWouldStartAfterTheDeadline) {
   ctx.retry.max_attempts = 10;
   ctx.retry.deadline = clock.now() + std::chrono::seconds(3);
   http.script = {reset(), reset(), reset(), reset()};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   // Every retry moves the clock by its delay and a second: at most three
   // attempts fit in three seconds.
