@@ -1,5 +1,6 @@
 #include "common/aws/cached_credentials_provider.h"
 #include "common/aws/credentials_chain.h"
+#include "common/aws/default_chain.h"
 #include "common/aws/env_credentials_provider.h"
 #include "common/aws/static_credentials_provider.h"
 #include "tests/unit/test_support.h"
@@ -110,6 +111,35 @@ TEST(CredentialsStatic, EmptyKeysAreAConfigurationErrorThatShowsNoSecret) {
     EXPECT_EQ(result.error().kind, ErrorKind::kConfig);
     EXPECT_EQ(result.error().message.find("TOP-SECRET-VALUE"), std::string::npos);
   }
+}
+
+// --- default_credentials_provider ---
+
+// Keys in the environment are used as they are: no provider makes an HTTP
+// client for them, so a tool with keys never touches the network for them.
+TEST(CredentialsDefault, EnvironmentKeysNeedNoNetwork) {
+  MapEnvironment env({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "s"}});
+  FixedClock clock(at(0));
+  int clients = 0;
+  HttpClientFactory http = [&clients]() -> std::unique_ptr<HttpClient> {
+    ++clients;
+    return std::make_unique<test_support::ScriptedHttp>();
+  };
+  auto provider = default_credentials_provider(env, clock, http);
+  auto credentials = provider->get_credentials();
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(clients, 0);
+}
+
+TEST(CredentialsDefault, NoSourceNamesEachOneTried) {
+  MapEnvironment env;
+  FixedClock clock(at(0));
+  auto provider = default_credentials_provider(env, clock, {});
+  auto credentials = provider->get_credentials();
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_NE(credentials.error().message.find("environment: AWS_ACCESS_KEY_ID"), std::string::npos)
+      << credentials.error().message;
 }
 
 // --- CredentialsChain ---

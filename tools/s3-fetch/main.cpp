@@ -89,7 +89,7 @@ int run(int argc, char** argv) {
 
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock);
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory());
   if (!session.ok()) {
     tool::error(session.error().message);
     return kExitConfig;

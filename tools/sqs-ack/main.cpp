@@ -33,7 +33,8 @@ int run(int argc, char** argv) {
 
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, env.get("SQS_QUEUE_URL").value_or(""));
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(),
+                                    env.get("SQS_QUEUE_URL").value_or(""));
   if (!session.ok()) {
     tool::error(session.error().message);
     return kExitConfig;

@@ -78,7 +78,7 @@ int run(int argc, char** argv) {
     if (!config.poll.deadline || by_budget < *config.poll.deadline)
       config.poll.deadline = by_budget;
   }
-  auto session = aws::Session::open(env, clock, config.poll.queue_url);
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), config.poll.queue_url);
   if (!session.ok()) {
     tool::error(session.error().message);
     return kExitConfig;
