@@ -97,10 +97,10 @@ struct RetryOutcome {
 // purpose.
 //
 // Between attempts it sleeps as Backoff says (full jitter, never shorter
-// than the attempt's retry_after, capped). It starts
-// no attempt after policy.deadline and no sleep that would end after it. An
-// attempt that fails with kOutOfTime found no time left to start
-// (fit_to_deadline) and is not counted.
+// than the attempt's retry_after, capped). It starts no attempt after
+// policy.deadline and no sleep that would end after it. An attempt that
+// fails with kOutOfTime found no time left to start (fit_to_deadline) and
+// is not counted.
 //
 // The final error is composed here, once:
 // - success, or a failure that is not kTransient: the attempt's status as is;

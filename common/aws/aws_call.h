@@ -51,7 +51,7 @@ enum class Signing {
 };
 
 struct CallOutcome {
-  HttpResponse response; // the final response (any status)
+  HttpResponse response; // a 2xx, or a refusal that no retry cures
   int attempts = 0;
 };
 
