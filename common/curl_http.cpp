@@ -4,6 +4,7 @@
 #include <cstring>
 #include <curl/curl.h>
 #include <mutex>
+#include <optional>
 
 namespace c42 {
 
@@ -24,8 +25,9 @@ struct Transfer {
   HttpResponse response;
   bool headers_done = false;
   bool streaming = false;
-  bool aborted = false;
-  std::string abort_reason; // why we stopped the transfer ourselves
+  // Why we stopped the transfer ourselves, when we did: a consumer or a
+  // cancellation (kAborted), or a body too large to hold (kFailed).
+  std::optional<Error> stopped;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -65,13 +67,13 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     t->headers_done = true;
     t->streaming = t->sink != nullptr && t->response.status >= 200 && t->response.status < 300;
     if (t->streaming && t->sink->on_headers && !t->sink->on_headers(t->response)) {
-      t->aborted = true;
+      t->stopped = make_error("transfer aborted", ErrorKind::kAborted);
       return 0;
     }
   }
   if (t->streaming) {
     if (t->sink->on_data && !t->sink->on_data(data, n)) {
-      t->aborted = true;
+      t->stopped = make_error("transfer aborted", ErrorKind::kAborted);
       return 0;
     }
     return n;
@@ -82,9 +84,8 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     return n;
   }
   if (t->response.body.size() + n > t->request->max_response_bytes) {
-    t->aborted = true;
-    t->abort_reason =
-        "response body larger than " + std::to_string(t->request->max_response_bytes) + " bytes";
+    t->stopped = make_error("response body larger than " +
+                            std::to_string(t->request->max_response_bytes) + " bytes");
     return 0;
   }
   t->response.body.append(data, n);
@@ -94,11 +95,26 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(user);
   if (t->request->cancelled && t->request->cancelled()) {
-    t->aborted = true;
-    t->abort_reason = "cancelled";
+    t->stopped = make_error("cancelled", ErrorKind::kAborted);
     return 1;
   }
   return 0;
+}
+
+// A request that cannot even be made (a URL curl cannot use) fails the same
+// way every time; anything else (resolving, connecting, TLS, a broken or
+// stalled connection, a timeout) means no answer came, worth another try.
+ErrorKind failure_kind(CURLcode code) {
+  switch (code) {
+  case CURLE_UNSUPPORTED_PROTOCOL:
+  case CURLE_URL_MALFORMAT:
+  case CURLE_NOT_BUILT_IN:
+  case CURLE_BAD_FUNCTION_ARGUMENT:
+  case CURLE_FAILED_INIT:
+    return ErrorKind::kFailed;
+  default:
+    return ErrorKind::kTransient;
+  }
 }
 
 } // namespace
@@ -121,12 +137,8 @@ HttpClientFactory CurlHttpClient::factory() {
 }
 
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const BodySink* sink) {
-  last_failure_ = TransportError::kNone;
   CURL* curl = impl_->curl;
-  if (curl == nullptr) {
-    last_failure_ = TransportError::kNetwork;
-    return make_error("cannot initialise libcurl");
-  }
+  if (curl == nullptr) return make_error("cannot initialise libcurl");
   curl_easy_reset(curl);
   Transfer transfer;
   transfer.sink = sink;
@@ -185,20 +197,13 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
   if (code == CURLE_OK && !transfer.headers_done && sink != nullptr) {
     // An empty 2xx body still owes the sink its headers call.
     bool ok2xx = transfer.response.status >= 200 && transfer.response.status < 300;
-    if (ok2xx && sink->on_headers && !sink->on_headers(transfer.response)) {
-      last_failure_ = TransportError::kAborted;
-      return make_error("transfer aborted");
-    }
+    if (ok2xx && sink->on_headers && !sink->on_headers(transfer.response))
+      return make_error("transfer aborted", ErrorKind::kAborted);
   }
   if (code != CURLE_OK) {
-    if (transfer.aborted) {
-      last_failure_ = TransportError::kAborted;
-      return make_error(transfer.abort_reason.empty() ? "transfer aborted" : transfer.abort_reason);
-    }
-    last_failure_ =
-        code == CURLE_OPERATION_TIMEDOUT ? TransportError::kTimeout : TransportError::kNetwork;
+    if (transfer.stopped) return *transfer.stopped;
     std::string detail = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
-    return make_error(detail);
+    return make_error(detail, failure_kind(code));
   }
   return std::move(transfer.response);
 }

@@ -13,7 +13,6 @@ public:
   CurlHttpClient();
   ~CurlHttpClient() override;
   Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink = nullptr) override;
-  TransportError last_failure() const override { return last_failure_; }
 
   // A factory for worker threads.
   static HttpClientFactory factory();
@@ -21,7 +20,6 @@ public:
 private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  TransportError last_failure_ = TransportError::kNone;
 };
 
 } // namespace c42

@@ -65,22 +65,16 @@ struct BodySink {
   std::function<bool(const char* data, size_t size)> on_data;
 };
 
-// The error kinds a caller decides retries on. A transport error (no HTTP
-// status) is always worth retrying; an aborted transfer never is.
-enum class TransportError { kNone, kNetwork, kTimeout, kAborted };
-
-struct HttpFailure {
-  TransportError kind = TransportError::kNone;
-  std::string message;
-};
-
 class HttpClient {
 public:
   virtual ~HttpClient() = default;
   // Returns the response for any HTTP status; an Error only when no complete
-  // response arrived. last_failure() then tells why.
+  // response arrived, its kind saying why: kTransient when there was no
+  // answer (connection failed or broke, an attempt timed out), kAborted when
+  // the transfer was stopped on purpose (a BodySink returned false,
+  // `cancelled` said so), kFailed when a body that is not streamed grew past
+  // max_response_bytes.
   virtual Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink = nullptr) = 0;
-  virtual TransportError last_failure() const { return TransportError::kNetwork; }
 };
 
 // Makes a client per worker thread.

@@ -41,7 +41,7 @@ bool is_retryable_error_code(const std::string& code) {
 Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoint now) {
   if (!policy.deadline) return Status::success();
   auto left = std::chrono::duration_cast<Millis>(*policy.deadline - now).count();
-  if (left <= 0) return make_error(kDeadlinePassed);
+  if (left <= 0) return make_error(kDeadlinePassed, ErrorKind::kOutOfTime);
   if (request.timeout_ms <= 0 || request.timeout_ms > left) request.timeout_ms = left;
   return Status::success();
 }
@@ -60,6 +60,12 @@ std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now)
   if (!date.ok()) return std::nullopt;
   auto delta = std::chrono::duration_cast<Millis>(*date - now);
   return std::max(delta, Millis(0));
+}
+
+std::optional<Millis> retry_after_of(const HttpResponse& response, TimePoint now) {
+  auto header = response.header("Retry-After");
+  if (!header) return std::nullopt;
+  return parse_retry_after(*header, now);
 }
 
 std::string attempts_note(int attempts) {
@@ -82,6 +88,64 @@ Millis Backoff::delay(int retry, std::optional<Millis> retry_after) {
 
 Sleeper real_sleeper() {
   return [](Millis d) { std::this_thread::sleep_for(d); };
+}
+
+namespace {
+
+bool deadline_passed(const RetryPolicy& policy, TimePoint now) {
+  return policy.deadline && now >= *policy.deadline;
+}
+
+// The deadline stopped the loop after `attempts` attempts, the last of which
+// failed with `last`.
+Error out_of_time(const std::optional<Error>& last, int attempts) {
+  if (!last || attempts == 0) return make_error(kDeadlinePassed, ErrorKind::kOutOfTime);
+  return make_error(last->message +
+                        "; no time left for another attempt before the run's deadline " +
+                        attempts_note(attempts),
+                    ErrorKind::kOutOfTime);
+}
+
+} // namespace
+
+RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, const Sleeper& sleeper,
+                              const std::function<Status(Attempt& attempt)>& attempt) {
+  Backoff backoff(policy);
+  const int max_attempts = std::max(policy.max_attempts, 1);
+  RetryOutcome outcome;
+  std::optional<Error> last; // the latest failure worth another try
+  for (int number = 1;; ++number) {
+    if (deadline_passed(policy, clock.now())) {
+      outcome.status = out_of_time(last, outcome.attempts);
+      return outcome;
+    }
+    Attempt current;
+    current.number = number;
+    Status status = attempt(current);
+    if (!status.ok() && status.error().kind == ErrorKind::kOutOfTime) {
+      // It found the deadline passed before it could send: only the
+      // attempts before it count, and the last of them says what went wrong.
+      outcome.status = last ? out_of_time(last, outcome.attempts) : status;
+      return outcome;
+    }
+    outcome.attempts = number;
+    if (status.ok() || status.error().kind != ErrorKind::kTransient) {
+      outcome.status = std::move(status);
+      return outcome;
+    }
+    last = status.error();
+    if (number >= max_attempts) {
+      outcome.status =
+          make_error(last->message + " " + attempts_note(number), ErrorKind::kTransient);
+      return outcome;
+    }
+    Millis delay = backoff.delay(number, current.retry_after);
+    if (!retry_fits(policy, clock.now(), delay)) {
+      outcome.status = out_of_time(last, outcome.attempts);
+      return outcome;
+    }
+    sleeper(delay);
+  }
 }
 
 } // namespace c42

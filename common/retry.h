@@ -1,5 +1,6 @@
-// Retry timing shared by every client: exponential backoff with full jitter,
-// stretched to honour a server's Retry-After.
+// The one retry loop every client and sender uses (run_with_retries), and
+// its timing: exponential backoff with full jitter, stretched to honour a
+// server's Retry-After, inside the run's deadline.
 #pragma once
 
 #include "common/clock.h"
@@ -28,7 +29,8 @@ struct RetryPolicy {
 inline constexpr const char* kDeadlinePassed = "the run's deadline has passed";
 
 // Shortens request.timeout_ms so the attempt ends by policy.deadline; the
-// error kDeadlinePassed once it has passed (nothing is sent then).
+// error kDeadlinePassed (kind kOutOfTime) once it has passed: nothing is
+// sent then.
 Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoint now);
 
 // Whether a retry after `delay` still starts before the deadline.
@@ -47,6 +49,8 @@ bool is_retryable_error_code(const std::string& code);
 
 // Retry-After as delta-seconds or an HTTP-date; nullopt when unparseable.
 std::optional<Millis> parse_retry_after(const std::string& value, TimePoint now);
+// The response's Retry-After header, parsed; nullopt when absent or unparseable.
+std::optional<Millis> retry_after_of(const HttpResponse& response, TimePoint now);
 
 // The longest Retry-After honoured; a longer one is cut to this.
 inline constexpr Millis kMaxRetryAfter{120000};
@@ -71,5 +75,40 @@ std::string attempts_note(int attempts);
 // Sleeping is injected so retry loops can be tested without waiting.
 using Sleeper = std::function<void(Millis)>;
 Sleeper real_sleeper();
+
+// What the loop tells an attempt, and what the attempt tells it back.
+struct Attempt {
+  int number = 1; // 1 for the first
+  // Set by an attempt whose failure came with the server's Retry-After: the
+  // next attempt starts no sooner (up to kMaxRetryAfter).
+  std::optional<Millis> retry_after;
+};
+
+struct RetryOutcome {
+  Status status;
+  int attempts = 0; // attempts made; 0 when the deadline had passed before the first
+};
+
+// Runs `attempt` until it succeeds, fails with a kind other than kTransient,
+// policy.max_attempts have failed, or the deadline leaves no room for
+// another. The kind of the attempt's error decides, so every caller states
+// its retry rules once, in its attempt: kTransient for what another try may
+// cure, kFailed for what it will not, kAborted for a transfer stopped on
+// purpose.
+//
+// Between attempts it sleeps as Backoff says (full jitter, never shorter
+// than the attempt's retry_after, capped). It starts no attempt after
+// policy.deadline and no sleep that would end after it. An attempt that
+// fails with kOutOfTime found no time left to start (fit_to_deadline) and
+// is not counted.
+//
+// The final error is composed here, once:
+// - success, or a failure that is not kTransient: the attempt's status as is;
+// - attempts used up: "<last error> (after N attempts)", still kTransient;
+// - out of time: "<last error>; no time left for another attempt before the
+//   run's deadline (after N attempts)", or kDeadlinePassed when no attempt
+//   ran, both kOutOfTime.
+RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, const Sleeper& sleeper,
+                              const std::function<Status(Attempt& attempt)>& attempt);
 
 } // namespace c42

@@ -62,25 +62,28 @@ std::string describe_service_error(long status, const std::string& body) {
   return text + " (" + http + ")";
 }
 
-Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request, bool s3_mode) {
-  HttpRequest signed_request = request;
-  Status in_time = fit_to_deadline(signed_request, ctx.retry, ctx.clock->now());
+Result<HttpRequest> prepare_attempt(ServiceContext& ctx, const HttpRequest& request,
+                                    Signing signing) {
+  HttpRequest prepared = request;
+  Status in_time = fit_to_deadline(prepared, ctx.retry, ctx.clock->now());
   if (!in_time.ok()) return in_time.error();
+  if (signing == Signing::kUnsigned) return prepared;
+  if (ctx.credentials == nullptr)
+    return make_error("no AWS credentials to sign the request with", ErrorKind::kConfig);
   auto credentials = ctx.credentials->get_credentials();
   if (!credentials.ok()) return credentials.error();
   SigningConfig config;
   config.region = ctx.region;
   config.service = ctx.service;
   config.time = ctx.clock->now();
-  config.s3_mode = s3_mode;
-  Status signed_ok = sign_request(signed_request, *credentials, config);
+  config.s3_mode = signing == Signing::kSigV4S3;
+  Status signed_ok = sign_request(prepared, *credentials, config);
   if (!signed_ok.ok()) return signed_ok.error();
-  return signed_request;
+  return prepared;
 }
 
-Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request, bool s3_mode,
-                                      const BodySink* sink) {
-  Backoff backoff(ctx.retry);
+Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& request,
+                                      Signing signing, const BodySink* sink) {
   bool delivered = false;
   BodySink tracking;
   if (sink != nullptr) {
@@ -91,46 +94,32 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     };
   }
   CallOutcome outcome;
-  std::string last_error;
-  for (int attempt = 1;; ++attempt) {
-    outcome.attempts = attempt;
-    auto signed_request = prepare_attempt(ctx, request, s3_mode);
-    if (!signed_request.ok()) {
-      // Past the deadline after earlier attempts: last_error says what they met.
-      if (attempt > 1 && signed_request.error().message == kDeadlinePassed) {
-        outcome.attempts = attempt - 1;
-        last_error += "; the run's deadline passed before another attempt";
-        break;
-      }
-      return signed_request.error();
+  auto run = run_with_retries(ctx.retry, *ctx.clock, ctx.sleeper, [&](Attempt& attempt) -> Status {
+    auto prepared = prepare_attempt(ctx, request, signing);
+    if (!prepared.ok()) return prepared.error();
+    auto response = ctx.http->send(*prepared, sink ? &tracking : nullptr);
+    if (!response.ok()) {
+      // Sending again would hand the consumer the same bytes twice; only a
+      // caller that can resume (S3, by Range) may go on.
+      if (delivered && response.error().kind == ErrorKind::kTransient)
+        return make_error(response.error().message +
+                          "; not retried: part of the body was already delivered");
+      return response.error();
     }
-    auto response = ctx.http->send(*signed_request, sink ? &tracking : nullptr);
-    std::optional<Millis> retry_after;
-    if (response.ok()) {
-      outcome.response = std::move(response.value());
-      const long status = outcome.response.status;
-      if (status >= 200 && status < 300) return outcome;
-      // Throttling arrives as HTTP 400 with a code (SQS RequestThrottled),
-      // so the code decides as well as the status.
-      if (!is_retryable_status(status) && !has_retryable_code(outcome.response)) return outcome;
-      last_error = describe_service_error(status, outcome.response.body);
-      if (auto header = outcome.response.header("Retry-After"))
-        retry_after = parse_retry_after(*header, ctx.clock->now());
-    } else {
-      if (ctx.http->last_failure() == TransportError::kAborted) return response.error();
-      last_error = response.error().message;
-      outcome.response = HttpResponse{};
-    }
-    if (delivered || attempt >= ctx.retry.max_attempts) break;
-    Millis delay = backoff.delay(attempt, retry_after);
-    if (!retry_fits(ctx.retry, ctx.clock->now(), delay)) {
-      last_error += "; no time left for another attempt before the run's deadline";
-      break;
-    }
-    ctx.sleeper(delay);
-  }
-  if (outcome.response.status != 0 && !delivered) return outcome;
-  return make_error(last_error + " " + attempts_note(outcome.attempts));
+    outcome.response = std::move(response.value());
+    const long status = outcome.response.status;
+    // A refusal is the caller's to read (its code may mean something there).
+    // Throttling arrives as HTTP 400 with a code (SQS RequestThrottled), so
+    // the code decides as well as the status.
+    if (status >= 200 && status < 300) return Status::success();
+    if (!is_retryable_status(status) && !has_retryable_code(outcome.response))
+      return Status::success();
+    attempt.retry_after = retry_after_of(outcome.response, ctx.clock->now());
+    return make_error(describe_service_error(status, outcome.response.body), ErrorKind::kTransient);
+  });
+  if (!run.status.ok()) return run.status.error();
+  outcome.attempts = run.attempts;
+  return outcome;
 }
 
 } // namespace c42::aws

@@ -8,8 +8,10 @@
 
 namespace c42::aws {
 
-std::unique_ptr<CredentialsProvider> default_credentials_provider(const Environment& env,
-                                                                  const Clock& clock) {
+std::unique_ptr<CredentialsProvider>
+default_credentials_provider(const Environment& env, const Clock& clock,
+                             [[maybe_unused]] HttpClientFactory http) {
+  // `http` waits for the first provider that uses the network.
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
   providers.push_back(std::make_unique<EnvCredentialsProvider>(env));
   auto chain = std::make_unique<CredentialsChain>(std::move(providers));

@@ -110,11 +110,14 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
   std::string etag;
   std::optional<uint64_t> total_size;
   bool consumer_stopped = false;
-  bool too_old = false;
-  Backoff backoff(ctx_.retry);
+  uint64_t previous_offset = 0;
 
-  for (int attempt = 1;; ++attempt) {
+  // Each attempt asks for what is still missing: the whole object until a
+  // byte has arrived, then the rest from that byte (a resume).
+  auto attempt = [&](Attempt& current) -> Status {
     const uint64_t offset = result.bytes; // > 0: this attempt is a resume
+    if (offset > previous_offset) ++result.resumes;
+    previous_offset = offset;
     HttpRequest request;
     request.method = "GET";
     request.url = s3_object_url(addressing_, bucket, key);
@@ -155,7 +158,7 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       // Servers that ignore If-Modified-Since still must not feed us old data.
       if (options.modified_since && result.last_modified &&
           *result.last_modified < *options.modified_since) {
-        too_old = true;
+        result.skipped = true;
         return false;
       }
       if (options.on_start) options.on_start(S3ObjectInfo{result.last_modified, etag});
@@ -169,30 +172,21 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       }
       return true;
     };
-    // Retries are ours here (resume by Range), so each attempt is one send;
-    // call_with_retries would add its own "(after N attempts)" to ours.
-    auto signed_request = prepare_attempt(ctx_, request, /*s3_mode=*/true);
-    Result<HttpResponse> outcome = signed_request.ok()
-                                       ? ctx_.http->send(*signed_request, &sink)
-                                       : Result<HttpResponse>(signed_request.error());
-    if (too_old) {
-      result.skipped = true;
-      return result;
-    }
-    if (consumer_stopped) return make_error("reading " + where + " was stopped");
-    // A termination request is final: retrying would only wait for it again.
-    if (ctx_.cancelled && ctx_.cancelled())
-      return make_error("reading " + where + " was interrupted", ErrorKind::kAborted);
-    if (!refusal.empty()) return make_error("cannot get " + where + ": " + refusal);
-    std::string failure;
+    auto signed_request = prepare_attempt(ctx_, request, Signing::kSigV4S3);
+    if (!signed_request.ok()) return signed_request.error();
+    auto outcome = ctx_.http->send(*signed_request, &sink);
+    if (result.skipped) return Status::success();
+    if (consumer_stopped) return make_error("stopped by its reader", ErrorKind::kAborted);
+    if (!refusal.empty()) return make_error(refusal);
+    Error failure;
     if (outcome.ok()) {
       long status = outcome->status;
       if (status == 304 && offset == 0) {
         result.skipped = true;
-        return result;
+        return Status::success();
       }
       // On a resume, on_headers has vetted any 2xx to be the right 206.
-      if (status == 200 || status == 206) return result;
+      if (status == 200 || status == 206) return Status::success();
       if (status == 416 && offset > 0) {
         // Nothing left to send: finished, if what we have is provably all.
         std::optional<uint64_t> range_total;
@@ -201,29 +195,31 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
         bool known = total_size || range_total;
         if (known && (!total_size || *total_size == offset) &&
             (!range_total || *range_total == offset))
-          return result;
+          return Status::success();
       }
-      failure = describe_service_error(status, outcome->body);
-      if (status == 412) failure = "object changed while it was being read (" + failure + ")";
-      if (!is_retryable_status(status) && !has_retryable_code(*outcome))
-        return make_error("cannot get " + where + ": " + failure);
+      failure.message = describe_service_error(status, outcome->body);
+      if (status == 412)
+        failure.message = "object changed while it was being read (" + failure.message + ")";
+      if (is_retryable_status(status) || has_retryable_code(*outcome)) {
+        failure.kind = ErrorKind::kTransient;
+        current.retry_after = retry_after_of(*outcome, ctx_.clock->now());
+      }
     } else {
-      failure = outcome.error().message;
+      failure = outcome.error();
     }
-    if (attempt >= ctx_.retry.max_attempts)
-      return make_error("cannot get " + where + ": " + failure + " " + attempts_note(attempt));
-    if (result.bytes > 0 && etag.empty())
-      return make_error("cannot get " + where + ": " + failure + " after " +
-                        std::to_string(result.bytes) +
+    if (failure.kind == ErrorKind::kTransient && result.bytes > 0 && etag.empty())
+      return make_error(failure.message + " after " + std::to_string(result.bytes) +
                         " bytes, and not resuming: the response had no ETag to pin the "
                         "object's version, so the rest could come from another one");
-    if (result.bytes > offset) ++result.resumes;
-    Millis delay = backoff.delay(attempt);
-    if (!retry_fits(ctx_.retry, ctx_.clock->now(), delay))
-      return make_error("cannot get " + where + ": " + failure +
-                        "; no time left for another attempt before the run's deadline");
-    ctx_.sleeper(delay);
-  }
+    return failure;
+  };
+
+  auto run = run_with_retries(ctx_.retry, *ctx_.clock, ctx_.sleeper, attempt);
+  if (consumer_stopped) return make_error("reading " + where + " was stopped", ErrorKind::kAborted);
+  if (!run.status.ok())
+    return make_error("cannot get " + where + ": " + run.status.error().message,
+                      run.status.error().kind);
+  return result;
 }
 
 } // namespace c42::aws

@@ -5,11 +5,12 @@
 
 namespace c42::aws {
 
-Result<Session> Session::open(const Environment& env, const Clock& clock,
+Result<Session> Session::open(const Environment& env, const Clock& clock, HttpClientFactory http,
                               const std::string& region_hint) {
   auto region = resolve_region(env, region_hint);
   if (!region.ok()) return region.error();
-  std::shared_ptr<CredentialsProvider> credentials = default_credentials_provider(env, clock);
+  std::shared_ptr<CredentialsProvider> credentials =
+      default_credentials_provider(env, clock, std::move(http));
   auto check = credentials->get_credentials();
   if (!check.ok()) return check.error();
   return Session(std::move(credentials), std::move(region.value()), clock);

@@ -15,7 +15,9 @@ namespace c42::aws {
 class Session {
 public:
   // region_hint: a URL whose amazonaws.com host names the region (queue URL).
-  static Result<Session> open(const Environment& env, const Clock& clock,
+  // `http` is for the credential providers that use the network
+  // (default_credentials_provider); the tools pass CurlHttpClient::factory().
+  static Result<Session> open(const Environment& env, const Clock& clock, HttpClientFactory http,
                               const std::string& region_hint = "");
 
   const std::string& region() const { return region_; }

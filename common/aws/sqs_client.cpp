@@ -72,7 +72,7 @@ Result<Json::Value> SqsClient::call(const std::string& action, const Json::Value
   request.body = to_json_line(body);
   request.headers = {{"Content-Type", "application/x-amz-json-1.0"},
                      {"X-Amz-Target", "AmazonSQS." + action}};
-  auto outcome = call_with_retries(ctx_, request, /*s3_mode=*/false);
+  auto outcome = call_with_retries(ctx_, request, Signing::kSigV4);
   if (!outcome.ok()) return make_error("SQS " + action + " failed: " + outcome.error().message);
   const HttpResponse& response = outcome->response;
   if (response.status != 200)

@@ -1,11 +1,13 @@
 #include "common/la/data_collector_sender.h"
 
+#include <optional>
+
 namespace c42::la {
 
 DataCollectorSender::DataCollectorSender(std::unique_ptr<HttpClient> http,
                                          DataCollectorTarget target, const Clock& clock,
                                          RetryPolicy retry, Sleeper sleeper, Timeouts timeouts)
-    : http_(std::move(http)), target_(std::move(target)), clock_(clock), backoff_(retry),
+    : http_(std::move(http)), target_(std::move(target)), clock_(clock), retry_(retry),
       sleeper_(std::move(sleeper)), timeouts_(timeouts) {}
 
 namespace {
@@ -27,61 +29,47 @@ std::string short_body(const std::string& body) {
 } // namespace
 
 SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/) {
-  SendResult result;
   bool answered = false; // some attempt got an HTTP response
-  const RetryPolicy& policy = backoff_.policy();
-  for (int attempt = 1;; ++attempt) {
+  // Set when the request was refused: whether any other chunk would be too.
+  std::optional<bool> refusal_fatal;
+  auto run = run_with_retries(retry_, clock_, sleeper_, [&](Attempt& attempt) -> Status {
     auto request = build_data_collector_request(target_, body, clock_.now());
     if (!request.ok()) {
-      result.fatal = true;
-      result.error = request.error().message;
-      return result;
+      refusal_fatal = true; // a key that does not decode signs no chunk
+      return request.error();
     }
     // An upload's duration grows with its size on a slow link, so it is
     // bounded by the stall limit and the run's deadline, not a fixed total.
     request->timeout_ms = 0;
     request->connect_timeout_ms = timeouts_.connect_ms;
     request->stall_timeout_ms = timeouts_.stall_ms;
-    Status in_time = fit_to_deadline(*request, policy, clock_.now());
-    if (!in_time.ok()) {
-      if (attempt == 1) result.error = in_time.error().message;
-      result.out_of_time = true;
-      break;
-    }
-    result.attempts = attempt;
+    Status in_time = fit_to_deadline(*request, retry_, clock_.now());
+    if (!in_time.ok()) return in_time;
     auto response = http_->send(*request);
-    std::optional<Millis> retry_after;
-    if (response.ok()) {
-      answered = true;
-      long status = response->status;
-      if (status >= 200 && status < 300) {
-        result.ok = true;
-        return result;
-      }
-      result.error = "HTTP " + std::to_string(status);
-      if (!response->body.empty()) result.error += ": " + short_body(response->body);
-      if (!is_retryable_status(status)) {
-        result.fatal = !chunk_specific(status, response->body);
-        return result;
-      }
-      if (auto header = response->header("Retry-After"))
-        retry_after = parse_retry_after(*header, clock_.now());
-    } else {
-      result.error = response.error().message;
+    if (!response.ok()) return response.error();
+    answered = true;
+    const long status = response->status;
+    if (status >= 200 && status < 300) return Status::success();
+    std::string error = "HTTP " + std::to_string(status);
+    if (!response->body.empty()) error += ": " + short_body(response->body);
+    if (is_retryable_status(status)) {
+      attempt.retry_after = retry_after_of(*response, clock_.now());
+      return make_error(error, ErrorKind::kTransient);
     }
-    if (attempt >= policy.max_attempts) break;
-    Millis delay = backoff_.delay(attempt, retry_after);
-    if (!retry_fits(policy, clock_.now(), delay)) {
-      result.error += "; no time left for another attempt before the run's deadline";
-      result.out_of_time = true;
-      break;
-    }
-    sleeper_(delay);
+    refusal_fatal = !chunk_specific(status, response->body);
+    return make_error(error);
+  });
+  SendResult result;
+  result.attempts = run.attempts;
+  if (run.status.ok()) {
+    result.ok = true;
+    return result;
   }
-  if (result.attempts > 0) result.error += " " + attempts_note(result.attempts);
-  // No answer at all after every retry: the service is unreachable, and
-  // every later chunk would fare the same.
-  result.fatal = !answered && !result.out_of_time;
+  result.error = run.status.error().message;
+  result.out_of_time = run.status.error().kind == ErrorKind::kOutOfTime;
+  // Without a refusal, no answer at all after every try means the service
+  // is unreachable, and every later chunk would fare the same.
+  if (!result.out_of_time) result.fatal = refusal_fatal.value_or(!answered);
   return result;
 }
 

@@ -28,7 +28,7 @@ private:
   std::unique_ptr<HttpClient> http_;
   DataCollectorTarget target_;
   const Clock& clock_;
-  Backoff backoff_;
+  RetryPolicy retry_;
   Sleeper sleeper_;
   Timeouts timeouts_;
 };

@@ -18,15 +18,24 @@ TimePoint at(const char* iso) {
 }
 
 using test_support::ScriptedReply;
-using test_support::StaticCredentials;
 using FakeHttp = test_support::ScriptedHttp;
 
 ScriptedReply status(long s, std::string body = "", HttpHeaders headers = {}) {
   return test_support::reply(s, std::move(body), std::move(headers));
 }
 
-ScriptedReply failure(TransportError kind) {
-  return test_support::transport_failure(kind);
+// A connection that broke: no answer, worth another try.
+ScriptedReply reset() {
+  return test_support::transport_failure();
+}
+
+ScriptedReply timed_out() {
+  return test_support::transport_failure(
+      make_error("Operation timed out after 60000 milliseconds", ErrorKind::kTransient));
+}
+
+ScriptedReply aborted() {
+  return test_support::transport_failure(make_error("cancelled", ErrorKind::kAborted));
 }
 
 class AwsCall : public testing::Test {
@@ -59,7 +68,7 @@ protected:
   }
 
   FakeHttp http;
-  StaticCredentials credentials;
+  test_support::ScriptedCredentials credentials{"static", {test_support::example_credentials()}};
   FixedClock clock;
   std::vector<Millis> sleeps;
   ServiceContext ctx;
@@ -68,7 +77,7 @@ protected:
 
 TEST_F(AwsCall, SuccessNeedsOneAttempt) {
   http.script = {status(200, "{\"ok\":1}")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 1);
   EXPECT_EQ(outcome->response.status, 200);
@@ -89,7 +98,7 @@ TEST_F(AwsCall, SuccessNeedsOneAttempt) {
 
 TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
   http.script = {status(500), status(503), status(429), status(200, "done")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 4);
   EXPECT_EQ(outcome->response.status, 200);
@@ -102,8 +111,8 @@ TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
 }
 
 TEST_F(AwsCall, RetriesNetworkErrors) {
-  http.script = {failure(TransportError::kNetwork), failure(TransportError::kTimeout), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  http.script = {reset(), timed_out(), status(200)};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_EQ(outcome->attempts, 3);
   EXPECT_EQ(sleeps.size(), 2u);
@@ -111,7 +120,7 @@ TEST_F(AwsCall, RetriesNetworkErrors) {
 
 TEST_F(AwsCall, HonoursRetryAfter) {
   http.script = {status(503, "", {{"Retry-After", "7"}}), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(sleeps.size(), 1u);
   EXPECT_EQ(sleeps[0], Millis(7000));
@@ -119,7 +128,7 @@ TEST_F(AwsCall, HonoursRetryAfter) {
 
 TEST_F(AwsCall, HonoursRetryAfterAsHttpDate) {
   http.script = {status(429, "", {{"retry-after", "Wed, 01 May 2024 12:00:09 GMT"}}), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(sleeps.size(), 1u);
   EXPECT_EQ(sleeps[0], Millis(9000));
@@ -130,7 +139,7 @@ TEST_F(AwsCall, NeverRetriesClientErrors) {
     http.requests.clear();
     sleeps.clear();
     http.script = {status(s, R"({"__type":"AccessDenied","message":"no"})"), status(200)};
-    auto outcome = call_with_retries(ctx, request, false);
+    auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
     ASSERT_TRUE(outcome.ok()) << s;
     EXPECT_EQ(outcome->attempts, 1) << s;
     EXPECT_EQ(outcome->response.status, s);
@@ -141,9 +150,8 @@ TEST_F(AwsCall, NeverRetriesClientErrors) {
 }
 
 TEST_F(AwsCall, ReSignsEveryAttempt) {
-  http.script = {status(500), failure(TransportError::kNetwork),
-                 status(503, "", {{"Retry-After", "3"}}), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
+  http.script = {status(500), reset(), status(503, "", {{"Retry-After", "3"}}), status(200)};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   ASSERT_EQ(http.requests.size(), 4u);
   auto dates = header_values("X-Amz-Date");
@@ -167,23 +175,23 @@ TEST_F(AwsCall, ReSignsEveryAttempt) {
   EXPECT_EQ(credentials.calls, 4);
 }
 
-TEST_F(AwsCall, GivesUpAfterMaxAttemptsWithTheLastResponse) {
+// Statuses that retries did not cure end as an error like any other, so
+// every caller's message names the attempts the same way.
+TEST_F(AwsCall, GivesUpAfterMaxAttemptsDescribingTheLastResponse) {
   http.script = {status(503), status(503), status(500),
                  status(503, "<Error><Code>SlowDown</Code></Error>")};
-  auto outcome = call_with_retries(ctx, request, false);
-  ASSERT_TRUE(outcome.ok());
-  EXPECT_EQ(outcome->attempts, 4);
-  EXPECT_EQ(outcome->response.status, 503);
-  EXPECT_EQ(outcome->response.body, "<Error><Code>SlowDown</Code></Error>");
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().message, "SlowDown (HTTP 503) (after 4 attempts)");
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kTransient);
   EXPECT_EQ(http.requests.size(), 4u);
   EXPECT_EQ(sleeps.size(), 3u); // no sleep after the last attempt
 }
 
 TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
   ctx.retry.max_attempts = 3;
-  http.script = {failure(TransportError::kNetwork), failure(TransportError::kNetwork),
-                 failure(TransportError::kNetwork)};
-  auto outcome = call_with_retries(ctx, request, false);
+  http.script = {reset(), reset(), reset()};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.error().message.find("connection reset"), std::string::npos);
   EXPECT_NE(outcome.error().message.find("after 3 attempts"), std::string::npos)
@@ -194,31 +202,34 @@ TEST_F(AwsCall, GivesUpAfterMaxAttemptsOfNetworkErrors) {
 
 TEST_F(AwsCall, OneAttemptIsSingular) {
   ctx.retry.max_attempts = 1;
-  http.script = {failure(TransportError::kNetwork)};
-  auto outcome = call_with_retries(ctx, request, false);
+  http.script = {reset()};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, "connection reset by peer (after 1 attempt)");
 }
 
 TEST_F(AwsCall, NetworkErrorOnTheLastAttemptIsAnError) {
   ctx.retry.max_attempts = 2;
-  http.script = {status(503), failure(TransportError::kNetwork)};
-  auto outcome = call_with_retries(ctx, request, false);
+  http.script = {status(503), reset()};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   EXPECT_FALSE(outcome.ok());
 }
 
 TEST_F(AwsCall, AbortedTransferIsNotRetried) {
-  http.script = {failure(TransportError::kAborted), status(200)};
-  auto outcome = call_with_retries(ctx, request, false);
-  EXPECT_FALSE(outcome.ok());
+  http.script = {aborted(), status(200)};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(outcome.error().message, "cancelled");
   EXPECT_EQ(http.requests.size(), 1u);
   EXPECT_TRUE(sleeps.empty());
 }
 
 TEST_F(AwsCall, MissingCredentialsStopBeforeSending) {
-  credentials.fail = true;
+  test_support::ScriptedCredentials none("broken", {make_error("no credentials here")});
+  ctx.credentials = &none;
   http.script.clear();
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_NE(outcome.error().message.find("no credentials"), std::string::npos);
   EXPECT_TRUE(http.requests.empty());
@@ -230,7 +241,7 @@ TEST_F(AwsCall, S3ModeAddsThePayloadHash) {
   request.body.clear();
   request.url = "https://b.s3.us-east-1.amazonaws.com/k";
   http.script = {status(200)};
-  ASSERT_TRUE(call_with_retries(ctx, request, true).ok());
+  ASSERT_TRUE(call_with_retries(ctx, request, Signing::kSigV4S3).ok());
   EXPECT_TRUE(find_header(http.requests[0].headers, "x-amz-content-sha256").has_value());
 }
 
@@ -242,11 +253,12 @@ TEST_F(AwsCall, NoRetryOnceBodyBytesReachedTheSink) {
     received.append(data, size);
     return true;
   };
-  ScriptedReply broken = failure(TransportError::kNetwork);
+  ScriptedReply broken = reset();
   broken.body = "partial";
   http.script = {broken, status(200)};
-  auto outcome = call_with_retries(ctx, request, true, &sink);
-  EXPECT_FALSE(outcome.ok());
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4S3, &sink);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kFailed);
   EXPECT_EQ(received, "partial");
   EXPECT_EQ(http.requests.size(), 1u);
 }
@@ -255,10 +267,48 @@ TEST_F(AwsCall, RetriesWithASinkWhileNothingWasDelivered) {
   BodySink sink;
   sink.on_headers = [](const HttpResponse&) { return true; };
   sink.on_data = [](const char*, size_t) { return true; };
-  http.script = {failure(TransportError::kNetwork), status(200)};
-  auto outcome = call_with_retries(ctx, request, true, &sink);
+  http.script = {reset(), status(200)};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4S3, &sink);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->attempts, 2);
+}
+
+// STS AssumeRoleWithWebIdentity is how a provider gets credentials: it goes
+// out unsigned, with none to hand.
+TEST_F(AwsCall, UnsignedCallsCarryNoSignatureAndNeedNoCredentials) {
+  ctx.service = "sts";
+  ctx.credentials = nullptr;
+  request.url = "https://sts.amazonaws.com/";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  request.body = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&WebIdentityToken=t";
+  http.script = {status(500), status(200, "<AssumeRoleWithWebIdentityResponse/>")};
+  auto outcome = call_with_retries(ctx, request, Signing::kUnsigned);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->attempts, 2) << "retried like any call";
+  ASSERT_EQ(http.requests.size(), 2u);
+  for (const HttpRequest& sent : http.requests) {
+    EXPECT_EQ(sent.headers, request.headers) << "nothing added: no Host, date, token or hash";
+    for (const auto& [name, value] : sent.headers) {
+      EXPECT_NE(name, "Authorization");
+      EXPECT_NE(name.rfind("X-Amz-", 0), 0u) << name;
+      EXPECT_NE(name.rfind("x-amz-", 0), 0u) << name;
+    }
+  }
+
+  // A provider that is there is not asked either.
+  test_support::ScriptedCredentials unused("unused", {make_error("must not be asked")});
+  ctx.credentials = &unused;
+  http.script = {status(200)};
+  ASSERT_TRUE(call_with_retries(ctx, request, Signing::kUnsigned).ok());
+  EXPECT_EQ(unused.calls, 0);
+}
+
+TEST_F(AwsCall, SignedCallsWithoutAProviderAreAConfigurationError) {
+  ctx.credentials = nullptr;
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kConfig);
+  EXPECT_TRUE(http.requests.empty());
 }
 
 // --- parse_service_error / describe_service_error ---
@@ -271,7 +321,7 @@ TEST_F(AwsCall, RetriesThrottlingCodesSentAsHttp400) {
     http.requests.clear();
     http.script = {status(400, std::string(R"({"__type":")") + type + R"(","message":"slow"})"),
                    status(200, "{}")};
-    auto outcome = call_with_retries(ctx, request, false);
+    auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
     ASSERT_TRUE(outcome.ok());
     EXPECT_EQ(outcome->response.status, 200) << type;
     EXPECT_EQ(http.requests.size(), 2u) << type;
@@ -281,14 +331,14 @@ TEST_F(AwsCall, RetriesThrottlingCodesSentAsHttp400) {
   http.script = {
       status(400, "{}", {{"x-amzn-query-error", "AWS.SimpleQueueService.RequestThrottled;Sender"}}),
       status(200, "{}")};
-  auto by_header = call_with_retries(ctx, request, false);
+  auto by_header = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(by_header.ok());
   EXPECT_EQ(by_header->response.status, 200);
 
   http.requests.clear();
   http.script = {status(400, R"({"__type":"com.amazonaws.sqs#InvalidParameterValue"})"),
                  status(200, "{}")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->response.status, 400);
   EXPECT_EQ(http.requests.size(), 1u);
@@ -299,7 +349,7 @@ TEST_F(AwsCall, EachAttemptEndsByTheDeadline) {
   request.timeout_ms = 60000;
   ctx.retry.deadline = clock.now() + std::chrono::seconds(10);
   http.script = {status(200, "{}")};
-  ASSERT_TRUE(call_with_retries(ctx, request, false).ok());
+  ASSERT_TRUE(call_with_retries(ctx, request, Signing::kSigV4).ok());
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_EQ(http.requests[0].timeout_ms, 10000);
 }
@@ -307,23 +357,24 @@ TEST_F(AwsCall, EachAttemptEndsByTheDeadline) {
 TEST_F(AwsCall, NoAttemptStartsAfterTheDeadline) {
   ctx.retry.deadline = clock.now() - std::chrono::seconds(1);
   http.script = {status(200, "{}")};
-  auto outcome = call_with_retries(ctx, request, false);
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.error().message, kDeadlinePassed);
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kOutOfTime);
   EXPECT_TRUE(http.requests.empty());
 }
 
 TEST_F(AwsCall, NoRetryThatWouldStartAfterTheDeadline) {
   ctx.retry.max_attempts = 10;
   ctx.retry.deadline = clock.now() + std::chrono::seconds(3);
-  http.script = {failure(TransportError::kNetwork), failure(TransportError::kNetwork),
-                 failure(TransportError::kNetwork), failure(TransportError::kNetwork)};
-  auto outcome = call_with_retries(ctx, request, false);
+  http.script = {reset(), reset(), reset(), reset()};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
   ASSERT_FALSE(outcome.ok());
   // Every retry moves the clock by its delay and a second: at most three
   // attempts fit in three seconds.
   EXPECT_LE(http.requests.size(), 3u);
   EXPECT_NE(outcome.error().message.find("deadline"), std::string::npos) << outcome.error().message;
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kOutOfTime);
 }
 
 TEST(ParseServiceError, JsonTypeWithNamespace) {

@@ -1,13 +1,15 @@
 #include "common/aws/cached_credentials_provider.h"
 #include "common/aws/credentials_chain.h"
+#include "common/aws/default_chain.h"
 #include "common/aws/env_credentials_provider.h"
+#include "common/aws/static_credentials_provider.h"
+#include "tests/unit/test_support.h"
 
 #include <atomic>
 #include <deque>
 #include <gtest/gtest.h>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -31,32 +33,7 @@ Credentials make_credentials(const std::string& id, std::optional<TimePoint> exp
   return c;
 }
 
-// Hands out scripted results in order (repeating the last) and counts calls.
-class ScriptedProvider final : public CredentialsProvider {
-public:
-  ScriptedProvider(std::string name, std::deque<Result<Credentials>> script)
-      : name_(std::move(name)), script_(std::move(script)) {}
-
-  Result<Credentials> get_credentials() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++calls;
-    std::this_thread::sleep_for(delay);
-    Result<Credentials> next = script_.front();
-    if (script_.size() > 1) script_.pop_front();
-    return next;
-  }
-  std::string name() const override { return name_; }
-
-  std::atomic<int> calls{0};
-  // A slow source widens the window in which unsynchronised callers would
-  // each start their own fetch.
-  std::chrono::milliseconds delay{0};
-
-private:
-  std::string name_;
-  std::mutex mutex_;
-  std::deque<Result<Credentials>> script_;
-};
+using test_support::ScriptedCredentials;
 
 // --- EnvCredentialsProvider ---
 
@@ -105,17 +82,77 @@ TEST(CredentialsEnv, MissingVariablesAreNamedAndSecretsNeverShown) {
   EXPECT_FALSE(EnvCredentialsProvider(blank_secret).get_credentials().ok());
 }
 
+// --- StaticCredentialsProvider ---
+
+TEST(CredentialsStatic, ServesTheSameCredentialsEveryTime) {
+  Credentials given = make_credentials("AKIDSTATIC");
+  given.session_token = "token";
+  StaticCredentialsProvider provider(given);
+  for (int i = 0; i < 3; ++i) {
+    auto credentials = provider.get_credentials();
+    ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+    EXPECT_EQ(credentials->access_key_id, "AKIDSTATIC");
+    EXPECT_EQ(credentials->secret_access_key, "secret-of-AKIDSTATIC");
+    EXPECT_EQ(credentials->session_token, "token");
+    EXPECT_FALSE(credentials->expiration.has_value());
+  }
+  EXPECT_EQ(provider.name(), "static");
+  EXPECT_EQ(StaticCredentialsProvider(given, "profile default").name(), "profile default");
+}
+
+TEST(CredentialsStatic, EmptyKeysAreAConfigurationErrorThatShowsNoSecret) {
+  Credentials no_secret = make_credentials("AKIDSTATIC");
+  no_secret.secret_access_key.clear();
+  Credentials no_id = make_credentials("");
+  no_id.secret_access_key = "TOP-SECRET-VALUE";
+  for (const Credentials& c : {no_secret, no_id}) {
+    auto result = StaticCredentialsProvider(c).get_credentials();
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().kind, ErrorKind::kConfig);
+    EXPECT_EQ(result.error().message.find("TOP-SECRET-VALUE"), std::string::npos);
+  }
+}
+
+// --- default_credentials_provider ---
+
+// Keys in the environment are used as they are: no provider makes an HTTP
+// client for them, so a tool with keys never touches the network for them.
+TEST(CredentialsDefault, EnvironmentKeysNeedNoNetwork) {
+  MapEnvironment env({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "s"}});
+  FixedClock clock(at(0));
+  int clients = 0;
+  HttpClientFactory http = [&clients]() -> std::unique_ptr<HttpClient> {
+    ++clients;
+    return std::make_unique<test_support::ScriptedHttp>();
+  };
+  auto provider = default_credentials_provider(env, clock, http);
+  auto credentials = provider->get_credentials();
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "AKIDEXAMPLE");
+  EXPECT_EQ(clients, 0);
+}
+
+TEST(CredentialsDefault, NoSourceNamesEachOneTried) {
+  MapEnvironment env;
+  FixedClock clock(at(0));
+  auto provider = default_credentials_provider(env, clock, {});
+  auto credentials = provider->get_credentials();
+  ASSERT_FALSE(credentials.ok());
+  EXPECT_NE(credentials.error().message.find("environment: AWS_ACCESS_KEY_ID"), std::string::npos)
+      << credentials.error().message;
+}
+
 // --- CredentialsChain ---
 
 TEST(CredentialsChain, FirstProviderThatSucceedsWinsAndLaterOnesAreNotAsked) {
-  auto failing = std::make_unique<ScriptedProvider>(
+  auto failing = std::make_unique<ScriptedCredentials>(
       "web identity", std::deque<Result<Credentials>>{make_error("AWS_ROLE_ARN is not set")});
-  auto first_good = std::make_unique<ScriptedProvider>(
-      "environment", std::deque<Result<Credentials>>{make_credentials("from-env")});
-  auto second_good = std::make_unique<ScriptedProvider>(
+  auto first_good =
+      std::make_unique<StaticCredentialsProvider>(make_credentials("from-env"), "environment");
+  auto second_good = std::make_unique<ScriptedCredentials>(
       "imds", std::deque<Result<Credentials>>{make_credentials("from-imds")});
-  ScriptedProvider* failing_ptr = failing.get();
-  ScriptedProvider* second_ptr = second_good.get();
+  ScriptedCredentials* failing_ptr = failing.get();
+  ScriptedCredentials* second_ptr = second_good.get();
 
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
   providers.push_back(std::move(failing));
@@ -132,9 +169,9 @@ TEST(CredentialsChain, FirstProviderThatSucceedsWinsAndLaterOnesAreNotAsked) {
 
 TEST(CredentialsChain, WhenAllFailTheErrorListsEachProviderInOrder) {
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
-  providers.push_back(std::make_unique<ScriptedProvider>(
+  providers.push_back(std::make_unique<ScriptedCredentials>(
       "environment", std::deque<Result<Credentials>>{make_error("AWS_ACCESS_KEY_ID is not set")}));
-  providers.push_back(std::make_unique<ScriptedProvider>(
+  providers.push_back(std::make_unique<ScriptedCredentials>(
       "imds", std::deque<Result<Credentials>>{make_error("connection refused")}));
   CredentialsChain chain(std::move(providers));
 
@@ -158,10 +195,10 @@ TEST(CredentialsChain, EmptyChainIsAnError) {
 TEST(CredentialsCache, ReusesUntilExpiryMinusMarginThenRefreshes) {
   FixedClock clock(at(1000));
   TimePoint expiry = at(1000) + minutes(60);
-  auto source = std::make_unique<ScriptedProvider>(
+  auto source = std::make_unique<ScriptedCredentials>(
       "sts", std::deque<Result<Credentials>>{make_credentials("first", expiry),
                                              make_credentials("second", expiry + minutes(60))});
-  ScriptedProvider* counter = source.get();
+  ScriptedCredentials* counter = source.get();
   CachedCredentialsProvider cache(std::move(source), clock); // default margin: 5 min
 
   EXPECT_EQ(cache.get_credentials()->access_key_id, "first");
@@ -179,9 +216,9 @@ TEST(CredentialsCache, ReusesUntilExpiryMinusMarginThenRefreshes) {
 TEST(CredentialsCache, HonoursACustomMargin) {
   FixedClock clock(at(0));
   TimePoint expiry = at(0) + minutes(60);
-  auto source = std::make_unique<ScriptedProvider>(
+  auto source = std::make_unique<ScriptedCredentials>(
       "sts", std::deque<Result<Credentials>>{make_credentials("a", expiry)});
-  ScriptedProvider* counter = source.get();
+  ScriptedCredentials* counter = source.get();
   CachedCredentialsProvider cache(std::move(source), clock, minutes(15));
 
   ASSERT_TRUE(cache.get_credentials().ok());
@@ -195,9 +232,9 @@ TEST(CredentialsCache, HonoursACustomMargin) {
 
 TEST(CredentialsCache, CredentialsWithoutExpirationAreFetchedOnce) {
   FixedClock clock(at(0));
-  auto source = std::make_unique<ScriptedProvider>(
+  auto source = std::make_unique<ScriptedCredentials>(
       "environment", std::deque<Result<Credentials>>{make_credentials("static")});
-  ScriptedProvider* counter = source.get();
+  ScriptedCredentials* counter = source.get();
   CachedCredentialsProvider cache(std::move(source), clock);
   for (int day = 0; day < 30; ++day) {
     clock.set(at(0) + std::chrono::hours(24 * day));
@@ -209,9 +246,9 @@ TEST(CredentialsCache, CredentialsWithoutExpirationAreFetchedOnce) {
 
 TEST(CredentialsCache, FailuresAreNotCached) {
   FixedClock clock(at(0));
-  auto source = std::make_unique<ScriptedProvider>(
+  auto source = std::make_unique<ScriptedCredentials>(
       "imds", std::deque<Result<Credentials>>{make_error("timed out"), make_credentials("later")});
-  ScriptedProvider* counter = source.get();
+  ScriptedCredentials* counter = source.get();
   CachedCredentialsProvider cache(std::move(source), clock);
 
   auto first = cache.get_credentials();
@@ -226,10 +263,10 @@ TEST(CredentialsCache, FailuresAreNotCached) {
 TEST(CredentialsCache, FailedRefreshFallsBackOnlyWhileCachedCredentialsAreUnexpired) {
   FixedClock clock(at(0));
   TimePoint expiry = at(0) + minutes(60);
-  auto source = std::make_unique<ScriptedProvider>(
+  auto source = std::make_unique<ScriptedCredentials>(
       "sts", std::deque<Result<Credentials>>{make_credentials("old", expiry),
                                              make_error("sts unavailable")});
-  ScriptedProvider* counter = source.get();
+  ScriptedCredentials* counter = source.get();
   CachedCredentialsProvider cache(std::move(source), clock);
   ASSERT_TRUE(cache.get_credentials().ok());
 
@@ -247,9 +284,9 @@ TEST(CredentialsCache, FailedRefreshFallsBackOnlyWhileCachedCredentialsAreUnexpi
 
 TEST(CredentialsCache, ConcurrentCallersShareOneFetch) {
   FixedClock clock(at(0));
-  auto source = std::make_unique<ScriptedProvider>(
+  auto source = std::make_unique<ScriptedCredentials>(
       "sts", std::deque<Result<Credentials>>{make_credentials("shared", at(0) + minutes(60))});
-  ScriptedProvider* counter = source.get();
+  ScriptedCredentials* counter = source.get();
   counter->delay = std::chrono::milliseconds(20);
   CachedCredentialsProvider cache(std::move(source), clock);
 

@@ -1,4 +1,5 @@
 #include "common/la/data_collector_sender.h"
+#include "tests/unit/test_support.h"
 
 #include <chrono>
 #include <deque>
@@ -10,25 +11,15 @@
 namespace c42::la {
 namespace {
 
-class FakeHttp final : public HttpClient {
-public:
-  Result<HttpResponse> send(const HttpRequest& request, const BodySink*) override {
-    requests.push_back(request);
-    if (replies.empty()) return make_error("no scripted reply");
-    auto r = replies.front();
-    replies.pop_front();
-    return r;
-  }
-  std::deque<Result<HttpResponse>> replies;
-  std::vector<HttpRequest> requests;
-};
+using test_support::ScriptedReply;
 
-HttpResponse response(long status, std::string body = "", HttpHeaders headers = {}) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
+ScriptedReply response(long status, std::string body = "", HttpHeaders headers = {}) {
+  return test_support::reply(status, std::move(body), std::move(headers));
+}
+
+// No answer: nothing listens at the workspace's address.
+ScriptedReply refused() {
+  return test_support::transport_failure(make_error("connection refused", ErrorKind::kTransient));
 }
 
 class DataCollectorSenderTest : public testing::Test {
@@ -40,9 +31,9 @@ protected:
     retry.max_attempts = 3;
   }
 
-  SendResult send(std::deque<Result<HttpResponse>> replies, const std::string& body = "[{}]") {
-    auto fake = std::make_unique<FakeHttp>();
-    fake->replies = std::move(replies);
+  SendResult send(std::deque<ScriptedReply> replies, const std::string& body = "[{}]") {
+    auto fake = std::make_unique<test_support::ScriptedHttp>();
+    fake->script = std::move(replies);
     http = fake.get();
     // Sleeping moves the clock, so the deadline is met as in a real run.
     DataCollectorSender sender(
@@ -61,7 +52,7 @@ protected:
   FixedClock clock;
   RetryPolicy retry;
   Timeouts timeouts;
-  FakeHttp* http = nullptr;
+  test_support::ScriptedHttp* http = nullptr;
   std::vector<HttpRequest> requests;
   std::vector<Millis> sleeps;
 };
@@ -123,8 +114,7 @@ TEST_F(DataCollectorSenderTest, PersistentServerErrorsFailTheChunkOnly) {
 }
 
 TEST_F(DataCollectorSenderTest, UnreachableServiceIsFatal) {
-  SendResult r = send({make_error("connection refused"), make_error("connection refused"),
-                       make_error("connection refused")});
+  SendResult r = send({refused(), refused(), refused()});
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(r.fatal);
   EXPECT_NE(r.error.find("connection refused"), std::string::npos);
@@ -132,7 +122,7 @@ TEST_F(DataCollectorSenderTest, UnreachableServiceIsFatal) {
 }
 
 TEST_F(DataCollectorSenderTest, NetworkErrorThenAnswerIsNotUnreachable) {
-  SendResult r = send({make_error("connection refused"), response(503), response(503)});
+  SendResult r = send({refused(), response(503), response(503)});
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.fatal);
 }
@@ -145,7 +135,7 @@ TEST_F(DataCollectorSenderTest, NetworkErrorThenAnswerIsNotUnreachable) {
 // expected fatal == false (the chunk fails, the run goes on); actual true,
 // which stops la-post with status 5.
 TEST_F(DataCollectorSenderTest, AnsweredThenNetworkErrorIsNotUnreachable) {
-  SendResult r = send({response(503), response(503), make_error("connection reset")});
+  SendResult r = send({response(503), response(503), test_support::transport_failure()});
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.fatal);
 }

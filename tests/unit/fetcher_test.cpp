@@ -1,3 +1,4 @@
+#include "common/aws/static_credentials_provider.h"
 #include "common/crypto.h"
 #include "common/json_value.h"
 #include "common/source_record.h"
@@ -715,9 +716,9 @@ TEST_F(FetcherTest, ResumeAnsweredWithTheWholeObjectFailsItWithoutDuplicates) {
                                {"Content-Length", std::to_string(data.size())},
                                {"Last-Modified", "Thu, 02 May 2024 09:00:00 GMT"}};
   auto broken = test_support::reply(200, data.substr(0, 3), headers);
-  broken.failure = TransportError::kNetwork;
+  broken.failure = test_support::connection_reset();
   auto whole = test_support::reply(200, data, headers);
-  test_support::StaticCredentials credentials;
+  aws::StaticCredentialsProvider credentials(test_support::example_credentials());
   sources = [&] {
     auto http = std::make_unique<test_support::ScriptedHttp>();
     http->script = {broken, whole};

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <optional>
 #include <set>
+#include <vector>
 
 namespace c42 {
 namespace {
@@ -177,6 +179,7 @@ TEST(FitToDeadline, ShortensTheAttemptAndRefusesOnceItPassed) {
   auto late = fit_to_deadline(request, policy, *policy.deadline);
   ASSERT_FALSE(late.ok());
   EXPECT_EQ(late.error().message, kDeadlinePassed);
+  EXPECT_EQ(late.error().kind, ErrorKind::kOutOfTime);
   EXPECT_TRUE(retry_fits(policy, now, Millis(1499)));
   EXPECT_FALSE(retry_fits(policy, now, Millis(1500)));
 }
@@ -185,6 +188,167 @@ TEST(ParseRetryAfter, NonAsciiBytesAreNotDigits) {
   // isdigit() on a negative char is undefined; these must simply not parse.
   EXPECT_FALSE(parse_retry_after("\xB2", TimePoint()).has_value());
   EXPECT_FALSE(parse_retry_after("1\xB9", TimePoint()).has_value());
+}
+
+// --- run_with_retries ---
+
+// Scripted attempts against a fixed clock that only sleeping moves.
+class RunWithRetries : public testing::Test {
+protected:
+  RunWithRetries() : clock(TimePoint(seconds(1700000000))) {
+    policy.max_attempts = 4;
+    policy.base_delay = Millis(100);
+    policy.max_delay = Millis(1000);
+  }
+
+  // Attempt n fails with script[n-1], or succeeds past the script's end.
+  RetryOutcome run(std::vector<Error> script, std::vector<std::optional<Millis>> retry_after = {}) {
+    return run_with_retries(
+        policy, clock,
+        [this](Millis d) {
+          sleeps.push_back(d);
+          clock.set(clock.now() + d + overshoot);
+        },
+        [&](Attempt& attempt) -> Status {
+          numbers.push_back(attempt.number);
+          size_t i = static_cast<size_t>(attempt.number - 1);
+          if (i < retry_after.size()) attempt.retry_after = retry_after[i];
+          if (i < script.size()) return script[i];
+          return Status::success();
+        });
+  }
+
+  static Error transient(const std::string& message = "connection reset by peer") {
+    return make_error(message, ErrorKind::kTransient);
+  }
+
+  RetryPolicy policy;
+  FixedClock clock;
+  Millis overshoot{0}; // how much longer than asked each sleep takes
+  std::vector<Millis> sleeps;
+  std::vector<int> numbers;
+};
+
+TEST_F(RunWithRetries, SuccessNeedsOneAttempt) {
+  RetryOutcome r = run({});
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_F(RunWithRetries, RetriesTransientFailuresUntilOneSucceeds) {
+  RetryOutcome r = run({transient(), transient()});
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(numbers, (std::vector<int>{1, 2, 3}));
+  ASSERT_EQ(sleeps.size(), 2u);
+  // Full jitter under the exponential ceiling.
+  EXPECT_LE(sleeps[0], Millis(100));
+  EXPECT_LE(sleeps[1], Millis(200));
+}
+
+TEST_F(RunWithRetries, OtherKindsAreNeverRetriedAndKeepTheirText) {
+  for (ErrorKind kind :
+       {ErrorKind::kFailed, ErrorKind::kAborted, ErrorKind::kUsage, ErrorKind::kConfig}) {
+    numbers.clear();
+    RetryOutcome r = run({transient(), make_error("AccessDenied (HTTP 403)", kind)});
+    ASSERT_FALSE(r.status.ok());
+    EXPECT_EQ(r.status.error().kind, kind);
+    EXPECT_EQ(r.status.error().message, "AccessDenied (HTTP 403)") << "no suffix: not retried";
+    EXPECT_EQ(r.attempts, 2);
+    EXPECT_EQ(numbers.size(), 2u);
+  }
+}
+
+TEST_F(RunWithRetries, GivesUpAfterMaxAttemptsNamingThemOnce) {
+  RetryOutcome r = run({transient("a"), transient("b"), transient("c"), transient("HTTP 503")});
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().message, "HTTP 503 (after 4 attempts)");
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kTransient);
+  EXPECT_EQ(r.attempts, 4);
+  EXPECT_EQ(sleeps.size(), 3u) << "no sleep after the last attempt";
+}
+
+TEST_F(RunWithRetries, OneAttemptIsSingular) {
+  policy.max_attempts = 1;
+  RetryOutcome r = run({transient()});
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().message, "connection reset by peer (after 1 attempt)");
+  EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_F(RunWithRetries, NoAttemptsConfiguredStillMeansOne) {
+  policy.max_attempts = 0;
+  RetryOutcome r = run({transient(), transient()});
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_EQ(r.status.error().message, "connection reset by peer (after 1 attempt)");
+}
+
+TEST_F(RunWithRetries, SleepsAtLeastTheRetryAfterAnAttemptReports) {
+  RetryOutcome r = run({transient(), transient(), transient()},
+                       {Millis(7000), std::nullopt, kMaxRetryAfter + Millis(60000)});
+  EXPECT_TRUE(r.status.ok());
+  ASSERT_EQ(sleeps.size(), 3u);
+  EXPECT_EQ(sleeps[0], Millis(7000)) << "beyond max_delay: the server's word wins";
+  EXPECT_LE(sleeps[1], Millis(200)) << "each attempt's Retry-After is its own";
+  EXPECT_EQ(sleeps[2], kMaxRetryAfter) << "capped";
+}
+
+TEST_F(RunWithRetries, NoAttemptOnceTheDeadlineHasPassed) {
+  policy.deadline = clock.now();
+  RetryOutcome r = run({});
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().message, kDeadlinePassed);
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_TRUE(numbers.empty());
+}
+
+TEST_F(RunWithRetries, NoSleepThatWouldEndAfterTheDeadline) {
+  policy.deadline = clock.now() + seconds(2);
+  RetryOutcome r = run({transient("HTTP 429")}, {Millis(2000)});
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().message,
+            "HTTP 429; no time left for another attempt before the run's deadline "
+            "(after 1 attempt)");
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_TRUE(sleeps.empty());
+
+  sleeps.clear();
+  numbers.clear();
+  RetryOutcome fits = run({transient("HTTP 429")}, {Millis(1999)});
+  EXPECT_TRUE(fits.status.ok());
+  EXPECT_EQ(fits.attempts, 2);
+}
+
+TEST_F(RunWithRetries, NoAttemptStartsAfterASleepThatOverran) {
+  policy.deadline = clock.now() + seconds(2);
+  overshoot = seconds(5);
+  RetryOutcome r = run({transient("HTTP 503"), transient()});
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_EQ(r.status.error().message,
+            "HTTP 503; no time left for another attempt before the run's deadline "
+            "(after 1 attempt)");
+  EXPECT_EQ(numbers, (std::vector<int>{1}));
+}
+
+// fit_to_deadline inside an attempt can find the deadline passed a moment
+// after the loop found it still ahead; that attempt sent nothing.
+TEST_F(RunWithRetries, AnAttemptOutOfTimeIsNotCounted) {
+  RetryOutcome later =
+      run({transient("HTTP 500"), make_error(kDeadlinePassed, ErrorKind::kOutOfTime)});
+  ASSERT_FALSE(later.status.ok());
+  EXPECT_EQ(later.attempts, 1);
+  EXPECT_EQ(later.status.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_EQ(later.status.error().message,
+            "HTTP 500; no time left for another attempt before the run's deadline "
+            "(after 1 attempt)");
+
+  RetryOutcome first = run({make_error(kDeadlinePassed, ErrorKind::kOutOfTime)});
+  EXPECT_EQ(first.attempts, 0);
+  EXPECT_EQ(first.status.error().message, kDeadlinePassed);
 }
 
 } // namespace

@@ -1,7 +1,9 @@
 #include "common/aws/s3_client.h"
+#include "common/aws/static_credentials_provider.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ ScriptedReply first_part(size_t delivered, const std::string& etag = kETag) {
                          {"Last-Modified", "Wed, 01 May 2024 10:00:00 GMT"}};
   if (!etag.empty()) headers.emplace_back("ETag", etag);
   ScriptedReply r = reply(200, kData.substr(0, delivered), headers);
-  if (delivered < kData.size()) r.failure = TransportError::kNetwork;
+  if (delivered < kData.size()) r.failure = test_support::connection_reset();
   return r;
 }
 
@@ -57,11 +59,12 @@ protected:
     ctx.region = "us-east-1";
     ctx.service = "s3";
     ctx.retry.max_attempts = max_attempts;
+    ctx.retry.deadline = deadline;
     ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };
     S3Client client(ctx, addressing);
     return client.get_object("bkt", "dir/obj.json", options, [this](const char* data, size_t n) {
       received.append(data, n);
-      return true;
+      return received.size() < stop_after;
     });
   }
 
@@ -71,10 +74,12 @@ protected:
   }
 
   test_support::ScriptedHttp http;
-  test_support::StaticCredentials credentials;
+  StaticCredentialsProvider credentials{test_support::example_credentials()};
   FixedClock clock;
   S3Addressing addressing;
   int max_attempts = 6;
+  std::optional<TimePoint> deadline;
+  size_t stop_after = SIZE_MAX; // the reader stops once it has this many bytes
   std::vector<Millis> sleeps;
   std::string received;
 };
@@ -200,7 +205,7 @@ TEST_F(S3ClientTest, NoETagIsFineWhileNothingWasDelivered) {
 // the resume asks for nothing that exists, and that means done.
 TEST_F(S3ClientTest, RangeNotSatisfiableAfterEveryByteIsSuccess) {
   ScriptedReply all_then_reset = first_part(kData.size());
-  all_then_reset.failure = TransportError::kNetwork;
+  all_then_reset.failure = test_support::connection_reset();
   // Total known from the 416's Content-Range, from the first Content-Length,
   // or from both.
   const std::vector<HttpHeaders> answers = {
@@ -227,7 +232,7 @@ TEST_F(S3ClientTest, RangeNotSatisfiableAfterEveryByteIsSuccess) {
 TEST_F(S3ClientTest, RangeNotSatisfiableAfterTheLastByteFromThe416Alone) {
   // A first response without Content-Length (chunked): the 416 tells.
   ScriptedReply chunked = reply(200, kData, {{"ETag", kETag}});
-  chunked.failure = TransportError::kNetwork;
+  chunked.failure = test_support::connection_reset();
   http.script = {chunked, reply(416, "", {{"Content-Range", "bytes */29"}})};
   auto r = get();
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -241,7 +246,7 @@ TEST_F(S3ClientTest, RangeNotSatisfiableBeforeTheEndIsAnError) {
   EXPECT_EQ(received, kData.substr(0, 12));
   // Nothing says how long the object is: not provably finished.
   ScriptedReply chunked = reply(200, kData, {{"ETag", kETag}});
-  chunked.failure = TransportError::kNetwork;
+  chunked.failure = test_support::connection_reset();
   http.requests.clear();
   received.clear();
   http.script = {chunked, reply(416, "")};
@@ -253,7 +258,7 @@ TEST_F(S3ClientTest, RangeNotSatisfiableBeforeTheEndIsAnError) {
 TEST_F(S3ClientTest, IfMatchCarriesTheFirstETag) {
   ScriptedReply middle = rest_from(10, "");
   middle.body = kData.substr(10, 10);
-  middle.failure = TransportError::kNetwork;
+  middle.failure = test_support::connection_reset();
   http.script = {first_part(0, "\"v0\""), first_part(10, kETag), middle, rest_from(20)};
   auto r = get();
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -282,18 +287,19 @@ TEST_F(S3ClientTest, ObjectReplacedDuringTheTransferFails) {
 
 TEST_F(S3ClientTest, NetworkFailureNamesTheAttemptsOnce) {
   for (int i = 0; i < 6; ++i)
-    http.script.push_back(test_support::transport_failure(TransportError::kNetwork));
+    http.script.push_back(test_support::transport_failure());
   auto r = get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
             "cannot get s3://bkt/dir/obj.json: connection reset by peer (after 6 attempts)");
+  EXPECT_EQ(r.error().kind, ErrorKind::kTransient);
   EXPECT_EQ(http.requests.size(), 6u);
   EXPECT_EQ(sleeps.size(), 5u);
 }
 
 TEST_F(S3ClientTest, OneAttemptIsSingular) {
   max_attempts = 1;
-  http.script = {test_support::transport_failure(TransportError::kNetwork)};
+  http.script = {test_support::transport_failure()};
   auto r = get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
@@ -325,6 +331,49 @@ TEST_F(S3ClientTest, ClientErrorsAreNotRetried) {
   EXPECT_EQ(r.error().message,
             "cannot get s3://bkt/dir/obj.json: NoSuchKey: The key does not exist (HTTP 404)");
   EXPECT_EQ(http.requests.size(), 1u);
+}
+
+// A termination request cancels the transfer; trying again would only be
+// cancelled in turn, holding the tool up for every backoff.
+TEST_F(S3ClientTest, CancelledTransferIsNotRetried) {
+  http.script = {test_support::transport_failure(make_error("cancelled", ErrorKind::kAborted)),
+                 first_part(kData.size())};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "cannot get s3://bkt/dir/obj.json: cancelled");
+  EXPECT_EQ(r.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(http.requests.size(), 1u);
+  EXPECT_TRUE(sleeps.empty());
+  http.script.clear();
+}
+
+TEST_F(S3ClientTest, AReaderThatStopsIsNotResumed) {
+  stop_after = 12;
+  http.script = {first_part(kData.size()), rest_from(12)};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "reading s3://bkt/dir/obj.json was stopped");
+  EXPECT_EQ(r.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(http.requests.size(), 1u);
+  http.script.clear();
+}
+
+TEST_F(S3ClientTest, HonoursRetryAfter) {
+  http.script = {reply(503, "<Error><Code>SlowDown</Code></Error>", {{"Retry-After", "3"}}),
+                 first_part(kData.size())};
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(sleeps.size(), 1u);
+  EXPECT_EQ(sleeps[0], Millis(3000));
+}
+
+TEST_F(S3ClientTest, NothingIsSentOnceTheDeadlineHasPassed) {
+  deadline = clock.now();
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "cannot get s3://bkt/dir/obj.json: the run's deadline has passed");
+  EXPECT_EQ(r.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_TRUE(http.requests.empty());
 }
 
 // --- modified_since ---

@@ -1,4 +1,5 @@
 #include "common/aws/sqs_client.h"
+#include "common/aws/static_credentials_provider.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
@@ -51,7 +52,7 @@ protected:
 
   const std::string kQueue = "https://sqs.eu-west-1.amazonaws.com/123456789012/q";
   test_support::ScriptedHttp http;
-  test_support::StaticCredentials credentials;
+  StaticCredentialsProvider credentials{test_support::example_credentials()};
   FixedClock clock;
   std::unique_ptr<SqsClient> sqs;
 };

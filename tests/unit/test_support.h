@@ -1,16 +1,21 @@
 // Scaffolding the unit tests share: a temporary file to stand in for a
-// tool's standard input or output, NDJSON line splitting, and a scripted
-// HttpClient with fixed credentials for the AWS clients.
+// tool's standard input or output, NDJSON line splitting, a scripted
+// HttpClient, and credentials for the AWS clients.
 #pragma once
 
 #include "common/aws/credentials.h"
 #include "common/http.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <gtest/gtest.h>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -61,20 +66,47 @@ inline std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-class StaticCredentials final : public aws::CredentialsProvider {
+// The key pair of the AWS Signature Version 4 examples.
+inline aws::Credentials example_credentials() {
+  aws::Credentials c;
+  c.access_key_id = "AKIDEXAMPLE";
+  c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  return c;
+}
+
+// A credential source that hands out scripted results in order (repeating
+// the last) and counts calls: for what a StaticCredentialsProvider cannot
+// show (a source that fails, one that changes, how often it is asked).
+class ScriptedCredentials final : public aws::CredentialsProvider {
 public:
+  ScriptedCredentials(std::string name, std::deque<Result<aws::Credentials>> script)
+      : name_(std::move(name)), script_(std::move(script)) {}
+
   Result<aws::Credentials> get_credentials() override {
+    std::lock_guard<std::mutex> lock(mutex_);
     ++calls;
-    if (fail) return make_error("no credentials here");
-    aws::Credentials c;
-    c.access_key_id = "AKIDEXAMPLE";
-    c.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-    return c;
+    std::this_thread::sleep_for(delay);
+    Result<aws::Credentials> next = script_.front();
+    if (script_.size() > 1) script_.pop_front();
+    return next;
   }
-  std::string name() const override { return "static"; }
-  int calls = 0;
-  bool fail = false;
+  std::string name() const override { return name_; }
+
+  std::atomic<int> calls{0};
+  // A slow source widens the window in which unsynchronised callers would
+  // each start their own fetch.
+  std::chrono::milliseconds delay{0};
+
+private:
+  std::string name_;
+  std::mutex mutex_;
+  std::deque<Result<aws::Credentials>> script_;
 };
+
+// The failure a broken connection gives: worth another try.
+inline Error connection_reset() {
+  return make_error("connection reset by peer", ErrorKind::kTransient);
+}
 
 // One scripted exchange. With a BodySink and a 2xx status the body is
 // streamed to the sink (on_headers first, as curl_http does) and `failure`,
@@ -84,7 +116,7 @@ struct ScriptedReply {
   long status = 200;
   HttpHeaders headers;
   std::string body;
-  TransportError failure = TransportError::kNone;
+  std::optional<Error> failure;
 };
 
 inline ScriptedReply reply(long status, std::string body = "", HttpHeaders headers = {}) {
@@ -95,9 +127,9 @@ inline ScriptedReply reply(long status, std::string body = "", HttpHeaders heade
   return r;
 }
 
-inline ScriptedReply transport_failure(TransportError kind) {
+inline ScriptedReply transport_failure(Error error = connection_reset()) {
   ScriptedReply r;
-  r.failure = kind;
+  r.failure = std::move(error);
   return r;
 }
 
@@ -106,7 +138,6 @@ class ScriptedHttp final : public HttpClient {
 public:
   Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
     requests.push_back(request);
-    last = TransportError::kNone;
     EXPECT_FALSE(script.empty()) << "unexpected request " << requests.size();
     if (script.empty()) return make_error("no scripted reply");
     ScriptedReply r = script.front();
@@ -125,21 +156,17 @@ public:
     } else {
       response.body = r.body;
     }
-    last = r.failure;
-    if (r.failure != TransportError::kNone) return make_error("connection reset by peer");
+    if (r.failure) return *r.failure;
     return response;
   }
-  TransportError last_failure() const override { return last; }
 
   std::deque<ScriptedReply> script;
   std::vector<HttpRequest> requests;
   size_t piece = 0; // bytes per on_data call; 0: the whole body at once
-  TransportError last = TransportError::kNone;
 
 private:
-  Result<HttpResponse> aborted() {
-    last = TransportError::kAborted;
-    return make_error("transfer aborted");
+  static Result<HttpResponse> aborted() {
+    return make_error("transfer aborted", ErrorKind::kAborted);
   }
 };
 

@@ -15,7 +15,7 @@ namespace c42::s3_fetch {
 Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock);
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory());
   if (!session.ok()) {
     tool::error(session.error().message);
     return Outcome::kConfig;

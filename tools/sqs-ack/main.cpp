@@ -11,7 +11,8 @@ namespace c42::sqs_ack {
 Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, env.get("SQS_QUEUE_URL").value_or(""));
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(),
+                                    env.get("SQS_QUEUE_URL").value_or(""));
   if (!session.ok()) {
     tool::error(session.error().message);
     return Outcome::kConfig;

@@ -10,7 +10,7 @@ namespace c42::sqs_poll {
 Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, config.queue_url);
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), config.queue_url);
   if (!session.ok()) {
     tool::error(session.error().message);
     return Outcome::kConfig;
