@@ -17,6 +17,8 @@ namespace c42 {
 namespace {
 
 constexpr size_t kFlushBytes = 64u << 10;
+// Failed objects are each worth a line, up to this many of a kind.
+constexpr int kShownPerKind = 10;
 
 struct MessageState {
   bool framed = false;      // a message (begin/end lines); false for bare references
@@ -115,11 +117,14 @@ struct Fetcher::Impl {
   std::unique_ptr<WorkerPool<Job>> pool;
   std::atomic<bool> output_failed{false};
   SkipSummary skipped;
+  // A bucket gone or a key denied can fail every object of a run: the first
+  // of each kind are reported, the rest counted.
+  RepeatedReport repeated;
 
   Impl(FetchConfig c, ObjectSourceFactory s, const Clock& cl, LineWriter& o, Report r,
        std::function<bool()> stop, FetchStats& st)
       : config(std::move(c)), sources(std::move(s)), clock(cl), out(o), report(std::move(r)),
-        stop_requested(std::move(stop)), stats(st) {}
+        stop_requested(std::move(stop)), stats(st), repeated(report, kShownPerKind) {}
 
   bool stopping() const { return stop_requested && stop_requested(); }
 
@@ -268,7 +273,7 @@ struct Fetcher::Impl {
       ++stats.objects_fetched;
     } else if (!interrupted) {
       ++stats.objects_failed;
-      this->error(error);
+      repeated(Severity::kError, "objects failed", error);
     }
     finish_object(job, skipped_object, interrupted, error, records);
   }
@@ -320,7 +325,8 @@ struct Fetcher::Impl {
       // through the redrive policy) rather than being deleted unread.
       state->unreadable = true;
       state->end.error = announcement.error().message;
-      error("message " + message.ref.message_id + ": " + announcement.error().message);
+      repeated(Severity::kError, "unreadable message bodies",
+               "message " + message.ref.message_id + ": " + announcement.error().message);
       finish_message_unqueued(*state);
       return;
     }
@@ -414,6 +420,7 @@ Outcome Fetcher::run(LineReader* in, const std::vector<std::string>& references)
   }
   impl.stop();
   impl.report_skipped();
+  impl.repeated.summarise();
   if (!impl.out.flush().ok() || impl.output_failed) return Outcome::kOutputFailed;
   if (impl.stopping()) return Outcome::kInterrupted;
   if (outcome != Outcome::kOk) return outcome;

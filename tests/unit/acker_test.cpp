@@ -307,11 +307,10 @@ TEST(Acker, OutOfRangeIdsInTheReplyAreIgnored) {
   EXPECT_EQ(o.result_order.size(), 2u);
 }
 
-// BUG: acker.cpp Batcher::send maps reply ids back with std::stoul(id); an
-// id that is not a number (a misbehaving endpoint or proxy) throws
-// std::invalid_argument out of run_ack and kills sqs-ack, although the code
-// already tolerates out-of-range ids. Expected: the bogus id is ignored and
-// the entry it does not name is reported delete-failed ("no result").
+// Regression: reply ids were mapped back with an unchecked std::stoul, so an
+// id that is not a number (a misbehaving endpoint or proxy) threw out of
+// run_ack and killed sqs-ack. The bogus id is ignored and the entry it does
+// not name is reported delete-failed ("no result").
 TEST(Acker, NonNumericIdInTheReplyIsIgnored) {
   FakeDeleter deleter;
   deleter.forget.insert("rh-1");

@@ -127,13 +127,10 @@ TEST_F(DataCollectorSenderTest, NetworkErrorThenAnswerIsNotUnreachable) {
   EXPECT_FALSE(r.fatal);
 }
 
-// BUG: poster.cpp DataCollectorSender::send resets `unreachable` on every
-// attempt, so only the last try decides. la-post(1) says a chunk is fatal
-// as unreachable only when it "got no answer at all after every try", and
-// that a chunk that "still gets an error status" just fails its spans. Here
-// the service answered 503 twice and the third try hit a network error:
-// expected fatal == false (the chunk fails, the run goes on); actual true,
-// which stops la-post with status 5.
+// Regression: once only the last try decided whether the service was
+// unreachable. la-post(1) says a chunk is fatal as unreachable only when it
+// "got no answer at all after every try"; here the service answered 503
+// twice before a network error, so the chunk fails and the run goes on.
 TEST_F(DataCollectorSenderTest, AnsweredThenNetworkErrorIsNotUnreachable) {
   SendResult r = send({response(503), response(503), test_support::transport_failure()});
   EXPECT_FALSE(r.ok);

@@ -94,12 +94,10 @@ TEST(ResolveRegion, NoRegionIsAnError) {
   }
 }
 
-// BUG: endpoints.cpp resolve_region takes the label after the first dot of
-// any two-label amazonaws.com host as the region. Legacy SQS queue URLs put
-// the region first (https://us-east-2.queue.amazonaws.com/<account>/<name>),
-// so the region comes out as "queue" and every request is signed for a
-// region that does not exist. Expected "us-east-2" (or an error asking for
-// AWS_REGION); actual "queue".
+// Regression: the label after the first dot of any two-label amazonaws.com
+// host was taken as the region. Legacy SQS queue URLs put the region first
+// (https://us-east-2.queue.amazonaws.com/<account>/<name>), which gave
+// "queue" and requests signed for a region that does not exist.
 TEST(ResolveRegion, LegacyQueueUrlDoesNotYieldAWrongRegion) {
   MapEnvironment env;
   auto region = resolve_region(env, "https://us-east-2.queue.amazonaws.com/123456789012/q");

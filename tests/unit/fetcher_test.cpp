@@ -763,6 +763,16 @@ TEST_F(FetcherTest, TruncatedGzipFailsTheObject) {
   EXPECT_NE(end->error.find("s3://b/k.gz"), std::string::npos) << end->error;
 }
 
+TEST_F(FetcherTest, ManyFailedObjectsGiveTenLinesAndACount) {
+  std::vector<EventObject> missing;
+  for (int i = 0; i < 25; ++i)
+    missing.push_back({"b", "gone-" + std::to_string(i)});
+  EXPECT_EQ(run(message_line("1", s3_event_body(missing)) + "\n"), Outcome::kPartial);
+  EXPECT_EQ(stats.failed, 25u);
+  ASSERT_EQ(warnings.size(), 11u);
+  EXPECT_EQ(warnings.back(), "objects failed: 25 in all, 15 not shown");
+}
+
 // --- stop requests ---
 
 TEST_F(FetcherTest, StopRequestEndsEveryBegunMessageNotOkWithoutCallingItFailed) {

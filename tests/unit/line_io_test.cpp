@@ -218,11 +218,10 @@ TEST(LineReader, HasBufferedLine) {
   EXPECT_FALSE(reader.has_buffered_line());
 }
 
-// BUG: has_buffered_line() finds any '\n' after the scan position, including
-// the one ending a blank line, which next() skips before it would have to
-// read again. With only a blank line buffered it answers true although
-// next() blocks; sqs-ack then skips its idle flush and its pending deletes
-// wait for the next input line. Expected false here, actual true.
+// Regression: has_buffered_line() counted the '\n' ending a blank line,
+// which next() skips before it has to read again. With only a blank line
+// buffered it answered true although next() blocks, and sqs-ack skipped its
+// idle flush, so pending deletes waited for the next input line.
 TEST(LineReader, HasBufferedLineIgnoresBufferedBlankLines) {
   Pipe pipe;
   LineReader reader(pipe.read_fd());

@@ -537,14 +537,11 @@ TEST_F(PosterTest, RecordsThatAreNotCleanJsonObjectsFail) {
   }
 }
 
-// BUG: poster.cpp add_record screens records with is_clean_json_text, which
-// allows TAB and CR anywhere (they are JSON whitespace between tokens), and
-// jsoncpp's strict mode accepts them raw inside strings. So a record such as
-// {"a":"x<TAB>y"} is posted, and a strict JSON parser (Python's json.loads in
-// tests/standins/la_standin.py; the service's, per the comment in
-// add_record) refuses the whole chunk with 400 InvalidDataFormat, failing
-// every message whose span the chunk touches. Expected: the record fails on
-// its own, like one with a raw \x01, and is never sent.
+// Regression: TAB and CR are JSON whitespace between tokens, and jsoncpp's
+// strict mode accepts them raw inside strings too, so a record such as
+// {"a":"x<TAB>y"} was posted and a strict parser (the stand-in's, the
+// service's) refused the whole chunk, failing every message it touched. The
+// record fails on its own, like one with a raw \x01, and is never sent.
 TEST_F(PosterTest, RawTabOrCrInsideAStringIsRejectedBeforePosting) {
   for (const std::string& record :
        {std::string("{\"a\":\"x\ty\"}"), std::string("{\"a\":\"x\ry\"}")}) {

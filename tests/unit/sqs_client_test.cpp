@@ -1,5 +1,6 @@
 #include "common/aws/sqs_client.h"
 #include "common/aws/static_credentials_provider.h"
+#include "common/json_value.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
@@ -174,6 +175,42 @@ TEST_F(SqsClientTest, ReceiveReadsAWellFormedReply) {
   EXPECT_EQ((*messages)[0].sent_at, "2024-05-01T12:00:00.123Z");
   EXPECT_EQ((*messages)[1].receive_count, 0);
   EXPECT_EQ((*messages)[1].sent_at, "");
+}
+
+// The request as the JSON protocol wants it; a long poll may take its wait
+// before the reply starts, so the attempt's limits allow for it.
+TEST_F(SqsClientTest, ReceiveAsksWithTheJsonProtocol) {
+  http.script = {reply(200, "{}")};
+  ASSERT_TRUE(sqs->receive(kQueue, 4, 20, 300).ok());
+  ASSERT_EQ(http.requests.size(), 1u);
+  const HttpRequest& sent = http.requests[0];
+  EXPECT_EQ(sent.url, "https://sqs.eu-west-1.amazonaws.com/");
+  EXPECT_EQ(find_header(sent.headers, "X-Amz-Target"), "AmazonSQS.ReceiveMessage");
+  EXPECT_EQ(find_header(sent.headers, "Content-Type"), "application/x-amz-json-1.0");
+  auto body = parse_json_object(sent.body);
+  ASSERT_TRUE(body.ok()) << sent.body;
+  EXPECT_EQ((*body)["QueueUrl"].asString(), kQueue);
+  EXPECT_EQ((*body)["MaxNumberOfMessages"].asInt(), 4);
+  EXPECT_EQ((*body)["WaitTimeSeconds"].asInt(), 20);
+  EXPECT_EQ((*body)["VisibilityTimeout"].asInt(), 300);
+  EXPECT_GE(sent.stall_timeout_ms, 20000 + 1000);
+  EXPECT_GE(sent.timeout_ms, 20000 + 1000);
+
+  http.script = {reply(200, "{}")};
+  ASSERT_TRUE(sqs->receive(kQueue, 10, 0, std::nullopt).ok());
+  auto second = parse_json_object(http.requests[1].body);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->isMember("VisibilityTimeout")) << "the queue's own setting applies";
+}
+
+TEST_F(SqsClientTest, MessageWithoutIdOrReceiptHandleIsAnError) {
+  for (const char* body : {R"({"Messages":[{"MessageId":"m","Body":"b"}]})",
+                           R"({"Messages":[{"ReceiptHandle":"rh","Body":"b"}]})"}) {
+    auto messages = receive(body);
+    ASSERT_FALSE(messages.ok()) << body;
+    EXPECT_NE(messages.error().message.find("receipt handle"), std::string::npos)
+        << messages.error().message;
+  }
 }
 
 TEST_F(SqsClientTest, ReceiveWithoutMessagesIsEmpty) {
