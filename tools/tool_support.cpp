@@ -200,18 +200,23 @@ void add_network_options(CLI::App& app, NetworkOptions& options) {
       ->type_name("TIME");
 }
 
-Timeouts timeouts_of(const NetworkOptions& options) {
-  Timeouts timeouts;
-  timeouts.connect_ms = std::lround(options.connect_timeout * 1000);
-  timeouts.stall_ms = std::lround(options.stall_timeout * 1000);
-  return timeouts;
+Result<NetworkLimits> network_limits(const NetworkOptions& options) {
+  NetworkLimits limits;
+  limits.timeouts.connect_ms = std::lround(options.connect_timeout * 1000);
+  limits.timeouts.stall_ms = std::lround(options.stall_timeout * 1000);
+  if (!options.deadline.empty()) {
+    auto deadline = parse_deadline(options.deadline);
+    if (!deadline.ok()) return usage("--deadline: " + deadline.error().message);
+    limits.deadline = *deadline;
+  }
+  return limits;
 }
 
-Result<std::optional<TimePoint>> deadline_of(const NetworkOptions& options) {
-  if (options.deadline.empty()) return std::optional<TimePoint>();
-  auto deadline = parse_deadline(options.deadline);
-  if (!deadline.ok()) return usage("--deadline: " + deadline.error().message);
-  return std::optional<TimePoint>(*deadline);
+void add_aws_footer(CLI::App& app, const std::string& endpoint_variable) {
+  app.footer("Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+             "AWS_SESSION_TOKEN and AWS_REGION; " +
+             endpoint_variable + " or AWS_ENDPOINT_URL override the endpoint. See " + g_name +
+             "(1).");
 }
 
 void add_check_config(CLI::App& app, bool& check) {

@@ -78,9 +78,17 @@ struct NetworkOptions {
   std::string deadline; // ISO 8601 or epoch seconds; empty: none
 };
 void add_network_options(CLI::App& app, NetworkOptions& options);
-// The options as the library takes them; a usage error for a bad deadline.
-Timeouts timeouts_of(const NetworkOptions& options);
-Result<std::optional<TimePoint>> deadline_of(const NetworkOptions& options);
+// The options as the library takes them.
+struct NetworkLimits {
+  Timeouts timeouts;
+  std::optional<TimePoint> deadline;
+};
+// A usage error for a deadline that is not a time.
+Result<NetworkLimits> network_limits(const NetworkOptions& options);
+
+// The --help footer of a tool that talks to AWS: where credentials, region
+// and endpoint come from, and its man page.
+void add_aws_footer(CLI::App& app, const std::string& endpoint_variable);
 
 // A usage error (kind kUsage) with this message.
 Error usage(std::string message);

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -232,3 +233,36 @@ class LogAnalytics:
     def stop(self):
         stop_process(self.proc)
         self.log.close()
+
+
+class MotoCase(unittest.TestCase):
+    """A test class sharing one moto_server (and, with WITH_LA, one Log
+    Analytics stand-in) across its tests: clients as the admin, `env` for
+    the tools as the least-privilege user, a scratch directory removed at
+    the end."""
+
+    WITH_LA = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = tempfile.mkdtemp(prefix="c42-%s-" % cls.__name__.lower())
+        cls.moto = Moto(os.path.join(cls.workdir, "moto.log"))
+        cls.la = LogAnalytics(cls.workdir) if cls.WITH_LA else None
+        cls.s3 = cls.moto.client("s3")
+        cls.sqs = cls.moto.client("sqs")
+        cls.env = cls.moto.tool_env()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.la:
+            cls.la.stop()
+        cls.moto.stop()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def new_queue(self):
+        return self.sqs.create_queue(QueueName="q-" + uuid.uuid4().hex[:12])["QueueUrl"]
+
+    def new_bucket(self):
+        name = "bucket-" + uuid.uuid4().hex[:12]
+        self.s3.create_bucket(Bucket=name)
+        return name

@@ -6,9 +6,7 @@ import base64
 import gzip
 import json
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 import uuid
 
@@ -18,28 +16,7 @@ import peers  # noqa: E402
 from tools import controls, lines_of, records, run_tool  # noqa: E402
 
 
-class MotoTestCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix="c42-test-")
-        cls.moto = peers.Moto(os.path.join(cls.workdir, "moto.log"))
-        cls.s3 = cls.moto.client("s3")
-        cls.sqs = cls.moto.client("sqs")
-        cls.env = cls.moto.tool_env()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.stop()
-        shutil.rmtree(cls.workdir, ignore_errors=True)
-
-    def new_queue(self):
-        return self.sqs.create_queue(QueueName="q-" + uuid.uuid4().hex[:12])["QueueUrl"]
-
-    def new_bucket(self):
-        name = "bucket-" + uuid.uuid4().hex[:12]
-        self.s3.create_bucket(Bucket=name)
-        return name
-
+class MotoTestCase(peers.MotoCase):
     def queue_depth(self, queue):
         a = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
         return int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])

@@ -9,7 +9,6 @@ Each test names the defect it guards; all of them failed before the fix."""
 import gzip
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import tempfile
 import threading
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import dataset  # noqa: E402
@@ -29,20 +27,18 @@ from tools import controls, lines_of, records, run_tool, tool_path  # noqa: E402
 PROMPT = 20
 
 
-class SilentServer:
-    """Accepts connections on 127.0.0.1 and never answers: the endpoint that
-    once held a tool for minutes."""
+class LoopbackServer:
+    """A misbehaving peer on 127.0.0.1: accepts every connection and hands
+    it to handle() on a thread of its own; close() drops them all."""
 
     def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
         self.held = []
         self.stopped = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
         while not self.stopped:
@@ -51,12 +47,41 @@ class SilentServer:
             except OSError:
                 return
             self.held.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            self.handle(conn)
+        except OSError:
+            pass
+
+    def handle(self, conn):
+        raise NotImplementedError
 
     def close(self):
         self.stopped = True
         self.sock.close()
         for conn in self.held:
             conn.close()
+
+
+class SilentServer(LoopbackServer):
+    """Never answers: the endpoint that once held a tool for minutes."""
+
+    def handle(self, conn):
+        pass
+
+
+class EndlessBodyServer(LoopbackServer):
+    """Answers every request with 200 and a body that never ends: a peer
+    that would make a tool buffer without limit."""
+
+    def handle(self, conn):
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n\r\n")
+        chunk = b" " * 65536
+        while not self.stopped:
+            conn.sendall(chunk)
 
 
 def timed(name, args, **kwargs):
@@ -214,43 +239,6 @@ class SilentEndpointTest(unittest.TestCase):
         self.assertIn("deadline", r.stderr.decode())
 
 
-class EndlessBodyServer:
-    """Answers every request with 200 and a body that never ends: a peer
-    that would make a tool buffer without limit."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
-        self.stopped = False
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn):
-        try:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n\r\n")
-            chunk = b" " * 65536
-            while not self.stopped:
-                conn.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self):
-        self.stopped = True
-        self.sock.close()
-
-
 class BoundedReplyTest(unittest.TestCase):
     """Item 12: a reply that is read whole is capped."""
 
@@ -315,28 +303,16 @@ class TerminationTest(unittest.TestCase):
         self.assertIn("interrupted", lines[1]["error"])
 
 
-class PoisonRecordTest(unittest.TestCase):
+class PoisonRecordTest(peers.MotoCase):
     """Item 3: a 12 MiB line of control bytes once became a 75 MB record
     that c42-transform refused, stopping the run on every message (16
     received, 0 deleted). Now it fails only its own message."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix="c42-poison-")
-        cls.moto = peers.Moto(os.path.join(cls.workdir, "moto.log"))
-        cls.la = peers.LogAnalytics(cls.workdir)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.la.stop()
-        cls.moto.stop()
-        shutil.rmtree(cls.workdir, ignore_errors=True)
+    WITH_LA = True
 
     def test_one_poison_line_fails_its_message_and_the_rest_is_shipped(self):
-        s3, sqs = self.moto.client("s3"), self.moto.client("sqs")
-        bucket = "poison-" + uuid.uuid4().hex[:8]
-        s3.create_bucket(Bucket=bucket)
-        queue = sqs.create_queue(QueueName="poison-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        s3, sqs = self.s3, self.sqs
+        bucket, queue = self.new_bucket(), self.new_queue()
         published = dataset.publish(s3, sqs, queue, bucket, 15, lines_per_object=20)
         poison_key = "code42/poison.json.gz"
         s3.put_object(Bucket=bucket, Key=poison_key, Body=gzip.compress(
@@ -373,24 +349,12 @@ class PoisonRecordTest(unittest.TestCase):
                 self.assertIn((key, line), stored)
 
 
-class S3FetchEdgesTest(unittest.TestCase):
+class S3FetchEdgesTest(peers.MotoCase):
     """Items 1 and 13 against moto: the age rule follows the message's
     SentTimestamp; a CRLF reference list names the right keys."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.workdir = tempfile.mkdtemp(prefix="c42-edges-")
-        cls.moto = peers.Moto(os.path.join(cls.workdir, "moto.log"))
-        cls.s3 = cls.moto.client("s3")
-        cls.sqs = cls.moto.client("sqs")
-        cls.env = cls.moto.tool_env()
-        cls.bucket = "edges-" + uuid.uuid4().hex[:8]
-        cls.s3.create_bucket(Bucket=cls.bucket)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.stop()
-        shutil.rmtree(cls.workdir, ignore_errors=True)
+    def setUp(self):
+        self.bucket = self.new_bucket()
 
     def test_crlf_reference_lines_name_keys_without_the_cr(self):
         self.s3.put_object(Bucket=self.bucket, Key="a.json", Body=b'{"a":1}\n')
@@ -401,7 +365,7 @@ class S3FetchEdgesTest(unittest.TestCase):
         self.assertEqual([x["key"] for x in records(lines_of(r.stdout))], ["a.json", "b.json"])
 
     def test_age_rule_is_measured_from_the_message_sent_time(self):
-        queue = self.sqs.create_queue(QueueName="age-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        queue = self.new_queue()
         self.s3.put_object(Bucket=self.bucket, Key="fresh.json", Body=b'{"f":1}\n')
         self.sqs.send_message(QueueUrl=queue,
                               MessageBody=dataset.code42_body(self.bucket, "fresh.json"))

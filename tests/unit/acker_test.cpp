@@ -458,11 +458,7 @@ TEST(Acker, EndLineLackingOkIsBadInput) {
 }
 
 TEST(Acker, OutputFailureIsReported) {
-  struct sigaction ignore {
-  }, previous{};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous), 0);
+  test_support::IgnoreSigpipe ignore_sigpipe;
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   ::close(fds[0]);
@@ -476,7 +472,6 @@ TEST(Acker, OutputFailureIsReported) {
     outcome = run_ack(AckConfig{}, deleter, reader, writer, nullptr, &stats);
   }
   ::close(fds[1]);
-  sigaction(SIGPIPE, &previous, nullptr);
   EXPECT_EQ(outcome, Outcome::kOutputFailed);
 }
 

@@ -327,11 +327,7 @@ TEST(LineWriter, LinesFromSeveralThreadsStayWhole) {
 }
 
 TEST(LineWriter, WriteToAClosedPipeFailsAndStaysFailed) {
-  struct sigaction ignore {
-  }, previous{};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous), 0);
+  test_support::IgnoreSigpipe ignore_sigpipe;
   {
     Pipe pipe;
     pipe.close_read();
@@ -347,15 +343,10 @@ TEST(LineWriter, WriteToAClosedPipeFailsAndStaysFailed) {
     EXPECT_FALSE(writer.write_lines("more\n").ok());
     EXPECT_FALSE(writer.flush().ok());
   }
-  sigaction(SIGPIPE, &previous, nullptr);
 }
 
 TEST(LineWriter, WriteErrorSurfacesOnFlush) {
-  struct sigaction ignore {
-  }, previous{};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous), 0);
+  test_support::IgnoreSigpipe ignore_sigpipe;
   {
     Pipe pipe;
     pipe.close_read();
@@ -363,7 +354,6 @@ TEST(LineWriter, WriteErrorSurfacesOnFlush) {
     EXPECT_TRUE(writer.write_lines("a\nb\n").ok());
     EXPECT_FALSE(writer.flush().ok());
   }
-  sigaction(SIGPIPE, &previous, nullptr);
 }
 
 } // namespace

@@ -218,11 +218,7 @@ TEST_F(PollerTest, ReceiveErrorIsReportedOnce) {
 }
 
 TEST_F(PollerTest, OutputFailureStopsPolling) {
-  struct sigaction ignore {
-  }, previous{};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ASSERT_EQ(sigaction(SIGPIPE, &ignore, &previous), 0);
+  test_support::IgnoreSigpipe ignore_sigpipe;
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   ::close(fds[0]);
@@ -233,7 +229,6 @@ TEST_F(PollerTest, OutputFailureStopsPolling) {
     outcome = run_poll(config, source, clock, writer, nullptr, nullptr, &stats);
   }
   ::close(fds[1]);
-  sigaction(SIGPIPE, &previous, nullptr);
   EXPECT_EQ(outcome, Outcome::kOutputFailed);
   EXPECT_EQ(source.asked_max.size(), 1u);
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <gtest/gtest.h>
@@ -20,6 +21,24 @@
 #include <vector>
 
 namespace c42::test_support {
+
+// Ignores SIGPIPE while alive, so a test can write to a closed pipe and see
+// the write fail, as every tool does (tool::init ignores SIGPIPE too).
+class IgnoreSigpipe {
+public:
+  IgnoreSigpipe() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    EXPECT_EQ(sigaction(SIGPIPE, &ignore, &previous_), 0);
+  }
+  ~IgnoreSigpipe() { sigaction(SIGPIPE, &previous_, nullptr); }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+private:
+  struct sigaction previous_ {};
+};
 
 // A temporary file holding `content`, positioned at its start.
 class TempFile {

@@ -64,10 +64,10 @@ Result<Config> parse_options(int argc, char** argv, const Environment& env) {
     return tool::usage("--workspace-id must be a GUID");
   if (!la::valid_log_type(config.target.log_type))
     return tool::usage("--log-type takes letters, digits and underscores, at most 100");
-  auto deadline = tool::deadline_of(network);
-  if (!deadline.ok()) return deadline.error();
-  config.retry.deadline = *deadline;
-  config.timeouts = tool::timeouts_of(network);
+  auto limits = tool::network_limits(network);
+  if (!limits.ok()) return limits.error();
+  config.retry.deadline = limits->deadline;
+  config.timeouts = limits->timeouts;
 
   if (!shared_key_file.empty()) {
     std::string error;

@@ -33,8 +33,8 @@ Outcome run(const Config& config) {
   ObjectSourceFactory sources = [&s, &a, &config] {
     auto http = std::make_unique<CurlHttpClient>();
     auto context = s.context(http.get(), "s3");
-    context.timeouts = config.timeouts;
-    context.retry.deadline = config.deadline;
+    context.timeouts = config.network.timeouts;
+    context.retry.deadline = config.network.deadline;
     context.cancelled = tool::termination_requested;
     return std::unique_ptr<ObjectSource>(
         std::make_unique<S3ObjectSource>(std::move(http), context, a));

@@ -46,9 +46,7 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
                "name. Implied for IP-address endpoints and by AWS_S3_FORCE_PATH_STYLE=true.");
   tool::add_network_options(app, network);
   tool::add_check_config(app, config.check_only);
-  app.footer("Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-             "AWS_SESSION_TOKEN and AWS_REGION; AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL "
-             "override the endpoint. See s3-fetch(1).");
+  tool::add_aws_footer(app, "AWS_ENDPOINT_URL_S3");
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
 
@@ -60,10 +58,9 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
     if (!age.ok()) return tool::usage("--skip-older-than: " + age.error().message);
     config.fetch.skip.older_than = *age;
   }
-  auto deadline = tool::deadline_of(network);
-  if (!deadline.ok()) return deadline.error();
-  config.deadline = *deadline;
-  config.timeouts = tool::timeouts_of(network);
+  auto limits = tool::network_limits(network);
+  if (!limits.ok()) return limits.error();
+  config.network = *limits;
   config.read_stdin = arguments.empty();
   for (const std::string& argument : arguments) {
     if (argument == "-") {

@@ -5,6 +5,7 @@
 #include "common/http.h"
 #include "common/result.h"
 #include "common/stages/fetcher.h"
+#include "tools/tool_support.h"
 
 #include <optional>
 #include <string>
@@ -17,8 +18,7 @@ struct Config {
   std::vector<std::string> references; // s3:// arguments, '-' removed
   bool read_stdin = true;
   bool path_style = false;
-  Timeouts timeouts;
-  std::optional<TimePoint> deadline;
+  tool::NetworkLimits network;
   bool check_only = false;
 };
 

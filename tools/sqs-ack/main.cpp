@@ -18,7 +18,8 @@ Outcome run(const Config& config) {
     return Outcome::kConfig;
   }
   CurlHttpClient http;
-  auto sqs = aws::open_sqs_client(*session, env, &http, config.timeouts, config.deadline);
+  auto sqs =
+      aws::open_sqs_client(*session, env, &http, config.network.timeouts, config.network.deadline);
   if (!sqs.ok()) {
     tool::error(sqs.error().message);
     return Outcome::kConfig;

@@ -15,15 +15,12 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
                "0), so they are retried sooner.");
   tool::add_network_options(app, network);
   tool::add_check_config(app, config.check_only);
-  app.footer("Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-             "AWS_SESSION_TOKEN and AWS_REGION; AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL "
-             "override the endpoint. See sqs-ack(1).");
+  tool::add_aws_footer(app, "AWS_ENDPOINT_URL_SQS");
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
-  auto deadline = tool::deadline_of(network);
-  if (!deadline.ok()) return deadline.error();
-  config.deadline = *deadline;
-  config.timeouts = tool::timeouts_of(network);
+  auto limits = tool::network_limits(network);
+  if (!limits.ok()) return limits.error();
+  config.network = *limits;
   return config;
 }
 

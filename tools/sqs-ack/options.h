@@ -5,6 +5,7 @@
 #include "common/http.h"
 #include "common/result.h"
 #include "common/stages/acker.h"
+#include "tools/tool_support.h"
 
 #include <optional>
 
@@ -12,8 +13,7 @@ namespace c42::sqs_ack {
 
 struct Config {
   AckConfig ack;
-  Timeouts timeouts;
-  std::optional<TimePoint> deadline;
+  tool::NetworkLimits network;
   bool check_only = false;
 };
 

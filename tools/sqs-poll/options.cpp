@@ -47,9 +47,7 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
       ->capture_default_str();
   tool::add_network_options(app, network);
   tool::add_check_config(app, config.check_only);
-  app.footer("Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-             "AWS_SESSION_TOKEN and AWS_REGION; AWS_ENDPOINT_URL_SQS or AWS_ENDPOINT_URL "
-             "override the endpoint. See sqs-poll(1).");
+  tool::add_aws_footer(app, "AWS_ENDPOINT_URL_SQS");
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
 
@@ -57,15 +55,15 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
   if (config.poll.until_empty && visibility_timeout == 0)
     return tool::usage("--until-empty with --visibility-timeout 0 would receive the same "
                        "messages again and again");
-  auto deadline = tool::deadline_of(network);
-  if (!deadline.ok()) return deadline.error();
-  config.poll.deadline = *deadline;
+  auto limits = tool::network_limits(network);
+  if (!limits.ok()) return limits.error();
+  config.poll.deadline = limits->deadline;
+  config.timeouts = limits->timeouts;
   if (budget >= 0) {
     auto by_budget = SystemClock().now() + std::chrono::milliseconds(std::llround(budget * 1000));
     if (!config.poll.deadline || by_budget < *config.poll.deadline)
       config.poll.deadline = by_budget;
   }
-  config.timeouts = tool::timeouts_of(network);
   return config;
 }
 
