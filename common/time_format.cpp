@@ -1,5 +1,7 @@
 #include "common/time_format.h"
 
+#include "common/decimal.h"
+
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -167,20 +169,13 @@ Result<TimePoint> parse_iso8601(std::string_view text) {
 }
 
 Result<TimePoint> parse_deadline(std::string_view text) {
-  bool all_digits = !text.empty();
-  for (char c : text)
-    all_digits = all_digits && c >= '0' && c <= '9';
-  if (all_digits) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
     // The same range parse_iso8601 takes (up to 2200-01-01), so the
     // nanosecond clock cannot overflow.
-    constexpr long long kMaxEpochSeconds = 7258118400;
-    long long seconds = 0;
-    for (char c : text) {
-      seconds = seconds * 10 + (c - '0');
-      if (seconds > kMaxEpochSeconds)
-        return make_error("time out of range (1970-2200): '" + std::string(text) + "'");
-    }
-    return TimePoint(std::chrono::seconds(seconds));
+    constexpr uint64_t kMaxEpochSeconds = 7258118400;
+    auto seconds = parse_decimal(text, kMaxEpochSeconds);
+    if (!seconds) return make_error("time out of range (1970-2200): '" + std::string(text) + "'");
+    return TimePoint(std::chrono::seconds(*seconds));
   }
   auto t = parse_iso8601(text);
   if (!t.ok())

@@ -1,5 +1,6 @@
 #include "tools/tool_support.h"
 
+#include "common/decimal.h"
 #include "common/time_format.h"
 
 #include <cerrno>
@@ -153,13 +154,10 @@ CLI::Validator whole_number(uint64_t min, uint64_t max) {
   const std::string range = std::to_string(min) + " to " + std::to_string(max);
   return CLI::Validator(
       [min, max, range](std::string& text) -> std::string {
-        // Digits only: no sign, no exponent, no hex. 20 digits hold any
-        // uint64_t; longer is out of range whatever it says.
+        // Digits only: no sign, no exponent, no hex.
         if (!all_digits(text)) return "takes a whole number from " + range + ", not '" + text + "'";
-        errno = 0;
-        unsigned long long value = text.size() > 20 ? 0 : std::strtoull(text.c_str(), nullptr, 10);
-        if (text.size() > 20 || errno == ERANGE || value < min || value > max)
-          return "takes a whole number from " + range + ", not " + text;
+        auto value = parse_decimal(text, max);
+        if (!value || *value < min) return "takes a whole number from " + range + ", not " + text;
         return std::string();
       },
       "INT in " + range);

@@ -1,5 +1,6 @@
 #include "common/aws/s3_client.h"
 
+#include "common/decimal.h"
 #include "common/time_format.h"
 
 #include <cstdint>
@@ -16,19 +17,6 @@ std::string_view trimmed(std::string_view text) {
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
     text.remove_suffix(1);
   return text;
-}
-
-// Plain decimal digits that fit in 64 bits.
-std::optional<uint64_t> parse_u64(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 struct ContentRange {
@@ -49,7 +37,7 @@ std::optional<ContentRange> parse_content_range(std::string_view text) {
   std::string_view size = text.substr(slash + 1);
   ContentRange out;
   if (size != "*") {
-    out.total = parse_u64(size);
+    out.total = parse_decimal(size);
     if (!out.total) return std::nullopt;
   }
   if (range == "*") {
@@ -58,8 +46,8 @@ std::optional<ContentRange> parse_content_range(std::string_view text) {
   }
   size_t dash = range.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
-  out.first = parse_u64(range.substr(0, dash));
-  out.last = parse_u64(range.substr(dash + 1));
+  out.first = parse_decimal(range.substr(0, dash));
+  out.last = parse_decimal(range.substr(dash + 1));
   if (!out.first || !out.last || *out.last < *out.first) return std::nullopt;
   if (out.total && *out.last >= *out.total) return std::nullopt;
   return out;
@@ -154,7 +142,7 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
       etag = head.header("ETag").value_or("");
       total_size.reset();
       if (auto length = head.header("Content-Length"); length && head.status == 200)
-        total_size = parse_u64(trimmed(*length));
+        total_size = parse_decimal(trimmed(*length));
       // Servers that ignore If-Modified-Since still must not feed us old data.
       if (options.modified_since && result.last_modified &&
           *result.last_modified < *options.modified_since) {

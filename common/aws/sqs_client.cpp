@@ -1,6 +1,7 @@
 #include "common/aws/sqs_client.h"
 
 #include "common/aws/endpoints.h"
+#include "common/decimal.h"
 #include "common/json_value.h"
 #include "common/time_format.h"
 
@@ -37,19 +38,6 @@ Result<const Json::Value*> list_member(const Json::Value& reply, const char* nam
   if (!list->isArray())
     return make_error(unreadable(action, std::string(name) + " is not an array"));
   return list;
-}
-
-// Plain decimal digits up to `max`; no sign, space or exponent.
-std::optional<uint64_t> parse_decimal(const std::string& text, uint64_t max) {
-  if (text.empty()) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 } // namespace

@@ -41,11 +41,7 @@ ScriptedReply aborted() {
 class AwsCall : public testing::Test {
 protected:
   AwsCall() : clock(at("2024-05-01T12:00:00Z")) {
-    ctx.http = &http;
-    ctx.credentials = &credentials;
-    ctx.clock = &clock;
-    ctx.region = "us-east-1";
-    ctx.service = "sqs";
+    ctx = test_support::service_context(http, credentials, clock, "sqs");
     ctx.retry.max_attempts = 4;
     ctx.retry.base_delay = Millis(250);
     ctx.retry.max_delay = Millis(30000);

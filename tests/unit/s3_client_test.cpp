@@ -52,12 +52,7 @@ protected:
   }
 
   Result<S3GetResult> get(S3GetOptions options = {}) {
-    ServiceContext ctx;
-    ctx.http = &http;
-    ctx.credentials = &credentials;
-    ctx.clock = &clock;
-    ctx.region = "us-east-1";
-    ctx.service = "s3";
+    ServiceContext ctx = test_support::service_context(http, credentials, clock, "s3");
     ctx.retry.max_attempts = max_attempts;
     ctx.retry.deadline = deadline;
     ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };

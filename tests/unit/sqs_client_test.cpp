@@ -18,14 +18,9 @@ using test_support::reply;
 class SqsClientTest : public testing::Test {
 protected:
   SqsClientTest() : clock(TimePoint(std::chrono::seconds(1714564800))) {
-    ServiceContext ctx;
-    ctx.http = &http;
-    ctx.credentials = &credentials;
-    ctx.clock = &clock;
-    ctx.region = "eu-west-1";
-    ctx.service = "sqs";
+    ServiceContext ctx =
+        test_support::service_context(http, credentials, clock, "sqs", "eu-west-1");
     ctx.retry.max_attempts = 1;
-    ctx.sleeper = [](Millis) {};
     auto endpoint = parse_url("https://sqs.eu-west-1.amazonaws.com");
     EXPECT_TRUE(endpoint.ok());
     sqs = std::make_unique<SqsClient>(ctx, *endpoint);

@@ -3,6 +3,7 @@
 // HttpClient, and credentials for the AWS clients.
 #pragma once
 
+#include "common/aws/aws_call.h"
 #include "common/aws/credentials.h"
 #include "common/http.h"
 
@@ -188,5 +189,20 @@ private:
     return make_error("transfer aborted", ErrorKind::kAborted);
   }
 };
+
+// A context for signed calls to `service` through `http`, signed with
+// `credentials` at `clock`'s time; sleeping between retries does nothing.
+inline aws::ServiceContext service_context(HttpClient& http, aws::CredentialsProvider& credentials,
+                                           const Clock& clock, const std::string& service,
+                                           const std::string& region = "us-east-1") {
+  aws::ServiceContext ctx;
+  ctx.http = &http;
+  ctx.credentials = &credentials;
+  ctx.clock = &clock;
+  ctx.region = region;
+  ctx.service = service;
+  ctx.sleeper = [](Millis) {};
+  return ctx;
+}
 
 } // namespace c42::test_support
