@@ -1,24 +1,26 @@
 #include "common/aws/aws_call.h"
 
+#include "common/aws/xml_text.h"
 #include "common/json_value.h"
+
+#include <algorithm>
 
 namespace c42::aws {
 
 namespace {
-
-std::string xml_element(const std::string& body, const std::string& name) {
-  size_t open = body.find("<" + name + ">");
-  if (open == std::string::npos) return "";
-  open += name.size() + 2;
-  size_t close = body.find("</" + name + ">", open);
-  return close == std::string::npos ? "" : body.substr(open, close - open);
-}
 
 std::string one_line(std::string text, size_t limit = 300) {
   for (char& c : text)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   if (text.size() > limit) text = text.substr(0, limit) + "...";
   return text;
+}
+
+// A code this caller's operation retries beyond the standard list.
+bool retried_by_caller(const ServiceContext& ctx, const HttpResponse& response) {
+  if (ctx.retry_codes.empty()) return false;
+  const std::string code = parse_service_error(response.status, response.body).code;
+  return std::find(ctx.retry_codes.begin(), ctx.retry_codes.end(), code) != ctx.retry_codes.end();
 }
 
 } // namespace
@@ -44,8 +46,8 @@ ServiceError parse_service_error(long status, const std::string& body) {
     error.message = string_member(*json, "message");
     if (error.message.empty()) error.message = string_member(*json, "Message");
   } else {
-    error.code = xml_element(body, "Code");
-    error.message = xml_element(body, "Message");
+    error.code = xml_text(body, "Code").value_or("");
+    error.message = xml_text(body, "Message").value_or("");
   }
   if (error.code.empty()) error.code = "HTTP " + std::to_string(status);
   error.code = one_line(error.code, 100);
@@ -112,7 +114,8 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     // Throttling arrives as HTTP 400 with a code (SQS RequestThrottled), so
     // the code decides as well as the status.
     if (status >= 200 && status < 300) return Status::success();
-    if (!is_retryable_status(status) && !has_retryable_code(outcome.response))
+    if (!is_retryable_status(status) && !has_retryable_code(outcome.response) &&
+        !retried_by_caller(ctx, outcome.response))
       return Status::success();
     attempt.retry_after = retry_after_of(outcome.response, ctx.clock->now());
     return make_error(describe_service_error(status, outcome.response.body), ErrorKind::kTransient);

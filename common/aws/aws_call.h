@@ -1,4 +1,4 @@
-// One AWS API call with retries: the piece SQS, S3 and (later) STS share.
+// One AWS API call with retries: the piece SQS, S3 and STS share.
 // Each attempt is signed afresh, so a retry after a long Retry-After never
 // carries a stale X-Amz-Date.
 #pragma once
@@ -10,6 +10,7 @@
 #include "common/retry.h"
 
 #include <string>
+#include <vector>
 
 namespace c42::aws {
 
@@ -18,8 +19,12 @@ struct ServiceContext {
   CredentialsProvider* credentials = nullptr; // may be null when every call is unsigned
   const Clock* clock = nullptr;
   std::string region;
-  std::string service; // signing name: "sqs", "s3"
+  std::string service; // signing name: "sqs", "s3", "sts"
   RetryPolicy retry;   // its deadline bounds every call, retries included
+  // Error codes retried like throttling, beyond the standard list, for an
+  // operation whose documentation says so (STS AssumeRoleWithWebIdentity:
+  // IDPCommunicationError).
+  std::vector<std::string> retry_codes;
   Timeouts timeouts;
   Sleeper sleeper = real_sleeper();
   // Checked while a transfer runs; true aborts it (termination requested).
