@@ -27,6 +27,7 @@ public:
   // fail requests that can still be signed.
   Result<Credentials> get_credentials() override;
   std::string name() const override { return source_->name(); }
+  SourceSetup setup() const override { return source_->setup(); }
 
 private:
   bool needs_refresh(TimePoint now) const;

@@ -9,9 +9,10 @@
 namespace c42::aws {
 
 std::unique_ptr<CredentialsProvider>
-default_credentials_provider(const Environment& env, const Clock& clock,
-                             [[maybe_unused]] HttpClientFactory http) {
-  // `http` waits for the first provider that uses the network.
+default_credentials_provider(const Environment& env, const Clock& clock, HttpClientFactory http,
+                             const std::string& region, Sleeper sleeper) {
+  // `http`, `region` and `sleeper` wait for the providers that use the network.
+  (void)http, (void)region, (void)sleeper;
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
   providers.push_back(std::make_unique<EnvCredentialsProvider>(env));
   auto chain = std::make_unique<CredentialsChain>(std::move(providers));

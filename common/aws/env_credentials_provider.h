@@ -13,6 +13,8 @@ public:
   explicit EnvCredentialsProvider(const Environment& env) : env_(env) {}
   Result<Credentials> get_credentials() override;
   std::string name() const override { return "environment"; }
+  // Absent when neither key variable is set; broken when only one is.
+  SourceSetup setup() const override;
 
 private:
   const Environment& env_;

@@ -6,13 +6,19 @@
 namespace c42::aws {
 
 Result<Session> Session::open(const Environment& env, const Clock& clock, HttpClientFactory http,
-                              const std::string& region_hint) {
+                              const std::string& region_hint, CredentialCheck check) {
   auto region = resolve_region(env, region_hint);
   if (!region.ok()) return region.error();
   std::shared_ptr<CredentialsProvider> credentials =
-      default_credentials_provider(env, clock, std::move(http));
-  auto check = credentials->get_credentials();
-  if (!check.ok()) return check.error();
+      default_credentials_provider(env, clock, std::move(http), region.value());
+  if (check == CredentialCheck::kSetupOnly) {
+    SourceSetup setup = credentials->setup();
+    if (setup.state == SourceSetup::State::kBroken)
+      return make_error(setup.detail, ErrorKind::kConfig);
+  } else {
+    auto fetched = credentials->get_credentials();
+    if (!fetched.ok()) return fetched.error();
+  }
   return Session(std::move(credentials), std::move(region.value()), clock);
 }
 
@@ -24,6 +30,10 @@ ServiceContext Session::context(HttpClient* http, const std::string& service) co
   ctx.region = region_;
   ctx.service = service;
   return ctx;
+}
+
+std::string Session::credentials_source() const {
+  return source_label(credentials_->name(), credentials_->setup());
 }
 
 } // namespace c42::aws

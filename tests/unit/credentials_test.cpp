@@ -82,6 +82,24 @@ TEST(CredentialsEnv, MissingVariablesAreNamedAndSecretsNeverShown) {
   EXPECT_FALSE(EnvCredentialsProvider(blank_secret).get_credentials().ok());
 }
 
+// The chain asks setup() first: absent lets it go on, broken stops it.
+TEST(CredentialsEnv, SetupIsAbsentBrokenOrReadyWithoutShowingValues) {
+  MapEnvironment env;
+  EnvCredentialsProvider provider(env);
+  EXPECT_EQ(provider.setup().state, SourceSetup::State::kAbsent);
+  env.set("AWS_SECRET_ACCESS_KEY", "TOP-SECRET-VALUE");
+  SourceSetup only_secret = provider.setup();
+  EXPECT_EQ(only_secret.state, SourceSetup::State::kBroken);
+  EXPECT_EQ(only_secret.detail, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+  env.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+  SourceSetup ready = provider.setup();
+  EXPECT_EQ(ready.state, SourceSetup::State::kReady);
+  EXPECT_EQ(source_label(provider.name(), ready), "environment (AWS_ACCESS_KEY_ID)");
+  EXPECT_FALSE(ready.by_default);
+  EXPECT_EQ(EnvCredentialsProvider(MapEnvironment()).get_credentials().error().kind,
+            ErrorKind::kConfig);
+}
+
 // --- StaticCredentialsProvider ---
 
 TEST(CredentialsStatic, ServesTheSameCredentialsEveryTime) {
@@ -113,76 +131,133 @@ TEST(CredentialsStatic, EmptyKeysAreAConfigurationErrorThatShowsNoSecret) {
   }
 }
 
-// --- default_credentials_provider ---
-
-// Keys in the environment are used as they are: no provider makes an HTTP
-// client for them, so a tool with keys never touches the network for them.
-TEST(CredentialsDefault, EnvironmentKeysNeedNoNetwork) {
-  MapEnvironment env({{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "s"}});
-  FixedClock clock(at(0));
-  int clients = 0;
-  HttpClientFactory http = [&clients]() -> std::unique_ptr<HttpClient> {
-    ++clients;
-    return std::make_unique<test_support::ScriptedHttp>();
-  };
-  auto provider = default_credentials_provider(env, clock, http);
-  auto credentials = provider->get_credentials();
-  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
-  EXPECT_EQ(credentials->access_key_id, "AKIDEXAMPLE");
-  EXPECT_EQ(clients, 0);
-}
-
-TEST(CredentialsDefault, NoSourceNamesEachOneTried) {
-  MapEnvironment env;
-  FixedClock clock(at(0));
-  auto provider = default_credentials_provider(env, clock, {});
-  auto credentials = provider->get_credentials();
-  ASSERT_FALSE(credentials.ok());
-  EXPECT_NE(credentials.error().message.find("environment: AWS_ACCESS_KEY_ID"), std::string::npos)
-      << credentials.error().message;
-}
-
 // --- CredentialsChain ---
 
-TEST(CredentialsChain, FirstProviderThatSucceedsWinsAndLaterOnesAreNotAsked) {
-  auto failing = std::make_unique<ScriptedCredentials>(
-      "web identity", std::deque<Result<Credentials>>{make_error("AWS_ROLE_ARN is not set")});
-  auto first_good =
-      std::make_unique<StaticCredentialsProvider>(make_credentials("from-env"), "environment");
-  auto second_good = std::make_unique<ScriptedCredentials>(
-      "imds", std::deque<Result<Credentials>>{make_credentials("from-imds")});
-  ScriptedCredentials* failing_ptr = failing.get();
-  ScriptedCredentials* second_ptr = second_good.get();
+// A source whose setup() says what the test wants, counting fetches.
+class SetUpSource final : public CredentialsProvider {
+public:
+  SetUpSource(std::string name, SourceSetup setup, Result<Credentials> result)
+      : name_(std::move(name)), setup_(std::move(setup)), result_(std::move(result)) {}
+  Result<Credentials> get_credentials() override {
+    ++calls;
+    return result_;
+  }
+  std::string name() const override { return name_; }
+  SourceSetup setup() const override { return setup_; }
+  int calls = 0;
 
+private:
+  std::string name_;
+  SourceSetup setup_;
+  Result<Credentials> result_;
+};
+
+struct Chain {
+  std::vector<SetUpSource*> sources;
+  std::unique_ptr<CredentialsChain> chain;
+};
+
+Chain chain_of(std::vector<std::unique_ptr<SetUpSource>> sources) {
+  Chain c;
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
-  providers.push_back(std::move(failing));
-  providers.push_back(std::move(first_good));
-  providers.push_back(std::move(second_good));
-  CredentialsChain chain(std::move(providers));
-
-  auto credentials = chain.get_credentials();
-  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
-  EXPECT_EQ(credentials->access_key_id, "from-env");
-  EXPECT_EQ(failing_ptr->calls, 1);
-  EXPECT_EQ(second_ptr->calls, 0);
+  for (auto& s : sources) {
+    c.sources.push_back(s.get());
+    providers.push_back(std::move(s));
+  }
+  c.chain = std::make_unique<CredentialsChain>(std::move(providers));
+  return c;
 }
 
-TEST(CredentialsChain, WhenAllFailTheErrorListsEachProviderInOrder) {
-  std::vector<std::unique_ptr<CredentialsProvider>> providers;
-  providers.push_back(std::make_unique<ScriptedCredentials>(
-      "environment", std::deque<Result<Credentials>>{make_error("AWS_ACCESS_KEY_ID is not set")}));
-  providers.push_back(std::make_unique<ScriptedCredentials>(
-      "imds", std::deque<Result<Credentials>>{make_error("connection refused")}));
-  CredentialsChain chain(std::move(providers));
+std::unique_ptr<SetUpSource> source(std::string name, SourceSetup setup,
+                                    Result<Credentials> result = make_error("unused")) {
+  return std::make_unique<SetUpSource>(std::move(name), std::move(setup), std::move(result));
+}
 
-  auto result = chain.get_credentials();
+std::vector<std::unique_ptr<SetUpSource>> sources(std::unique_ptr<SetUpSource> a,
+                                                  std::unique_ptr<SetUpSource> b,
+                                                  std::unique_ptr<SetUpSource> c) {
+  std::vector<std::unique_ptr<SetUpSource>> v;
+  v.push_back(std::move(a));
+  v.push_back(std::move(b));
+  v.push_back(std::move(c));
+  return v;
+}
+
+TEST(CredentialsChain, TheFirstConfiguredSourceIsUsedAndLaterOnesAreNotAsked) {
+  Chain c = chain_of(sources(
+      source("web identity", SourceSetup::absent("AWS_ROLE_ARN is not set")),
+      source("environment", SourceSetup::ready("AWS_ACCESS_KEY_ID"), make_credentials("from-env")),
+      source("imds", SourceSetup::ready("", true), make_credentials("x"))));
+  auto credentials = c.chain->get_credentials();
+  ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+  EXPECT_EQ(credentials->access_key_id, "from-env");
+  EXPECT_EQ(c.sources[0]->calls, 0); // absent: never fetched from
+  EXPECT_EQ(c.sources[2]->calls, 0);
+  EXPECT_EQ(c.chain->name(), "environment");
+  EXPECT_EQ(source_label(c.chain->name(), c.chain->setup()), "environment (AWS_ACCESS_KEY_ID)");
+}
+
+// A configured source that fails ends the search: falling through to the
+// next would use credentials the operator did not mean.
+TEST(CredentialsChain, AFailingChosenSourceIsTheAnswerWithItsLabel) {
+  Chain c = chain_of(sources(
+      source("web identity", SourceSetup::ready("AWS_WEB_IDENTITY_TOKEN_FILE"),
+             make_error("STS refused the token", ErrorKind::kTransient)),
+      source("profile default", SourceSetup::ready("aws_access_key_id"), make_credentials("p")),
+      source("imds", SourceSetup::ready("", true), make_credentials("i"))));
+  auto result = c.chain->get_credentials();
   ASSERT_FALSE(result.ok());
-  const std::string& message = result.error().message;
-  size_t env_at = message.find("environment: AWS_ACCESS_KEY_ID is not set");
-  size_t imds_at = message.find("imds: connection refused");
-  ASSERT_NE(env_at, std::string::npos) << message;
-  ASSERT_NE(imds_at, std::string::npos) << message;
-  EXPECT_LT(env_at, imds_at);
+  EXPECT_EQ(result.error().message,
+            "web identity (AWS_WEB_IDENTITY_TOKEN_FILE): STS refused the token");
+  // The provider retried already; the call that asked must not again.
+  EXPECT_EQ(result.error().kind, ErrorKind::kFailed);
+  EXPECT_EQ(c.sources[1]->calls, 0);
+}
+
+TEST(CredentialsChain, ABrokenSourceIsAConfigurationErrorWithoutAFetch) {
+  Chain c = chain_of(
+      sources(source("environment", SourceSetup::absent("AWS_ACCESS_KEY_ID and ... are not set")),
+              source("web identity", SourceSetup::broken("AWS_ROLE_ARN is not set")),
+              source("imds", SourceSetup::ready("", true), make_credentials("i"))));
+  auto result = c.chain->get_credentials();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ErrorKind::kConfig);
+  EXPECT_EQ(result.error().message, "web identity: AWS_ROLE_ARN is not set");
+  EXPECT_EQ(c.chain->setup().state, SourceSetup::State::kBroken);
+  EXPECT_EQ(c.chain->setup().detail, "web identity: AWS_ROLE_ARN is not set");
+  for (auto* s : c.sources)
+    EXPECT_EQ(s->calls, 0);
+}
+
+TEST(CredentialsChain, WhenNothingIsConfiguredEachSourceSaysWhatWouldConfigureIt) {
+  Chain c = chain_of(
+      sources(source("environment", SourceSetup::absent("AWS_ACCESS_KEY_ID is not set")),
+              source("web identity", SourceSetup::absent("AWS_WEB_IDENTITY_TOKEN_FILE is not set")),
+              source("imds", SourceSetup::absent("AWS_EC2_METADATA_DISABLED is true"))));
+  auto result = c.chain->get_credentials();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ErrorKind::kConfig);
+  EXPECT_EQ(result.error().message,
+            "no AWS credentials are configured (environment: AWS_ACCESS_KEY_ID is not set; web "
+            "identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set; imds: AWS_EC2_METADATA_DISABLED is "
+            "true)");
+  EXPECT_EQ(c.chain->name(), "credential chain");
+}
+
+// Instance metadata is tried where nothing else is set; when it fails too,
+// the operator is told what else could have been set.
+TEST(CredentialsChain, ASourceUsedByDefaultListsTheOthersWhenItFails) {
+  Chain c = chain_of(sources(
+      source("environment", SourceSetup::absent("AWS_ACCESS_KEY_ID is not set")),
+      source("profile default", SourceSetup::absent("no profile default")),
+      source("instance metadata", SourceSetup::ready("IMDSv2 at http://169.254.169.254", true),
+             make_error("no answer"))));
+  auto result = c.chain->get_credentials();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message,
+            "instance metadata (IMDSv2 at http://169.254.169.254): no answer; no other source is "
+            "configured (environment: AWS_ACCESS_KEY_ID is not set; profile default: no profile "
+            "default)");
 }
 
 TEST(CredentialsChain, EmptyChainIsAnError) {

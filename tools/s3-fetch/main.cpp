@@ -15,7 +15,8 @@ namespace c42::s3_fetch {
 Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, CurlHttpClient::factory());
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), "",
+                                    aws::credential_check(config.check_only));
   if (!session.ok()) {
     tool::error(session.error().message);
     return Outcome::kConfig;

@@ -12,7 +12,8 @@ Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
   auto session = aws::Session::open(env, clock, CurlHttpClient::factory(),
-                                    env.get("SQS_QUEUE_URL").value_or(""));
+                                    env.get("SQS_QUEUE_URL").value_or(""),
+                                    aws::credential_check(config.check_only));
   if (!session.ok()) {
     tool::error(session.error().message);
     return Outcome::kConfig;

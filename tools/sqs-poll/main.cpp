@@ -10,7 +10,8 @@ namespace c42::sqs_poll {
 Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), config.queue_url);
+  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), config.queue_url,
+                                    aws::credential_check(config.check_only));
   if (!session.ok()) {
     tool::error(session.error().message);
     return Outcome::kConfig;
