@@ -1,7 +1,18 @@
 // The credentials the tools use: the standard chain of the AWS SDKs behind
-// a cache. Today the chain holds the environment provider; web identity
-// (and Azure identity -> STS), profiles, container and instance metadata
-// join it here.
+// a cache. The sources, in order; the first whose settings are present is
+// the one used (see CredentialsChain):
+//   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+//      AWS_SESSION_TOKEN (env_credentials_provider.h);
+//   2. web identity: AWS_ROLE_ARN with the token in
+//      AWS_WEB_IDENTITY_TOKEN_FILE, exchanged at STS
+//      (web_identity_credentials_provider.h);
+//   3. Azure identity: AWS_ROLE_ARN with C42_AZURE_TOKEN_AUDIENCE, an Entra
+//      token for that audience exchanged at STS (azure_credentials_provider.h);
+//   (the shared files, container credentials and instance metadata join
+//   them here).
+// This is the SDKs' order, with the Azure identity, which c42-ship adds,
+// beside the other web identity source. STS is reached at
+// AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or https://sts.<region>.amazonaws.com.
 #pragma once
 
 #include "common/aws/credentials.h"
