@@ -8,8 +8,10 @@
 //      (web_identity_credentials_provider.h);
 //   3. Azure identity: AWS_ROLE_ARN with C42_AZURE_TOKEN_AUDIENCE, an Entra
 //      token for that audience exchanged at STS (azure_credentials_provider.h);
-//   (the shared files, container credentials and instance metadata join
-//   them here).
+//   4. shared files: profile AWS_PROFILE (else default) of
+//      AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE (else ~/.aws/...)
+//      (profile_credentials_provider.h);
+//   (container credentials and instance metadata join them here).
 // This is the SDKs' order, with the Azure identity, which c42-ship adds,
 // beside the other web identity source. STS is reached at
 // AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or https://sts.<region>.amazonaws.com.
