@@ -2,8 +2,10 @@
 
 #include "common/aws/azure_credentials_provider.h"
 #include "common/aws/cached_credentials_provider.h"
+#include "common/aws/container_credentials_provider.h"
 #include "common/aws/credentials_chain.h"
 #include "common/aws/env_credentials_provider.h"
+#include "common/aws/imds_credentials_provider.h"
 #include "common/aws/profile_credentials_provider.h"
 #include "common/aws/web_identity_credentials_provider.h"
 #include "common/azure/token_provider.h"
@@ -36,6 +38,8 @@ default_credentials_provider(const Environment& env, const Clock& clock, HttpCli
   providers.push_back(
       std::make_unique<AzureCredentialsProvider>(env, azure_token_provider(env, clock, http), net));
   providers.push_back(std::make_unique<ProfileCredentialsProvider>(env, net));
+  providers.push_back(std::make_unique<ContainerCredentialsProvider>(env, net));
+  providers.push_back(std::make_unique<ImdsCredentialsProvider>(env, net));
   auto chain = std::make_unique<CredentialsChain>(std::move(providers));
   return std::make_unique<CachedCredentialsProvider>(std::move(chain), clock);
 }

@@ -11,7 +11,10 @@
 //   4. shared files: profile AWS_PROFILE (else default) of
 //      AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE (else ~/.aws/...)
 //      (profile_credentials_provider.h);
-//   (container credentials and instance metadata join them here).
+//   5. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI
+//      (container_credentials_provider.h);
+//   6. EC2 instance metadata, IMDSv2, unless AWS_EC2_METADATA_DISABLED
+//      (imds_credentials_provider.h).
 // This is the SDKs' order, with the Azure identity, which c42-ship adds,
 // beside the other web identity source. STS is reached at
 // AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL or https://sts.<region>.amazonaws.com.

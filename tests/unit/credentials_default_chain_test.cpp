@@ -119,9 +119,51 @@ TEST_F(DefaultChain, NothingConfiguredSaysWhatEachSourceWouldNeed) {
   const std::string& message = result.error().message;
   for (const char* says : {"environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
                            "web identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set",
-                           "Azure identity: AWS_ROLE_ARN and C42_AZURE_TOKEN_AUDIENCE are not set"})
+                           "Azure identity: AWS_ROLE_ARN and C42_AZURE_TOKEN_AUDIENCE are not set",
+                           "profile default: no profile default in ",
+                           "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                           "instance metadata: AWS_EC2_METADATA_DISABLED is true"})
     EXPECT_TRUE(contains(message, says)) << message;
   EXPECT_EQ(peer.clients, 0);
+}
+
+// Each source, once configured, is chosen over every later one.
+TEST_F(DefaultChain, SourcesAreChosenInTheDocumentedOrder) {
+  env.set("AWS_EC2_METADATA_DISABLED", "");
+  EXPECT_EQ(chain()->name(), "instance metadata");
+  env.set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds");
+  EXPECT_EQ(chain()->name(), "container");
+  dir.write("credentials", "[default]\naws_access_key_id = A\naws_secret_access_key = S\n");
+  env.set("AWS_SHARED_CREDENTIALS_FILE", dir.path() + "/credentials");
+  EXPECT_EQ(chain()->name(), "profile default");
+  env.set("AWS_ROLE_ARN", kRole);
+  env.set("C42_AZURE_TOKEN_AUDIENCE", "api://c42");
+  EXPECT_EQ(chain()->name(), "Azure identity");
+  env.set("AWS_WEB_IDENTITY_TOKEN_FILE", dir.write("token", "t"));
+  EXPECT_EQ(chain()->name(), "web identity");
+  env.set("AWS_ACCESS_KEY_ID", "AKID");
+  env.set("AWS_SECRET_ACCESS_KEY", "S");
+  EXPECT_EQ(chain()->name(), "environment");
+  EXPECT_EQ(peer.clients, 0);
+}
+
+// Where nothing is configured, instance metadata is asked; when it does
+// not answer either, the message says what else could have been set.
+TEST_F(DefaultChain, UnansweredInstanceMetadataListsTheOtherSources) {
+  env.set("AWS_EC2_METADATA_DISABLED", "");
+  peer.http.script.push_back(test_support::transport_failure());
+  peer.http.script.push_back(test_support::transport_failure());
+  auto result = chain()->get_credentials();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ErrorKind::kFailed);
+  const std::string& message = result.error().message;
+  EXPECT_EQ(message.rfind("instance metadata (IMDSv2 at http://169.254.169.254): ", 0), 0u)
+      << message;
+  EXPECT_TRUE(contains(message, "; no other source is configured (environment: "
+                                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set; "))
+      << message;
+  EXPECT_TRUE(contains(message, "container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+                                "AWS_CONTAINER_CREDENTIALS_FULL_URI are not set)"));
 }
 
 // --- Session::open ---
