@@ -1,11 +1,37 @@
 // sqs-poll: receive SQS messages and write one `message` line per message
 // (c42-stream(7)).
 #include "common/aws/session.h"
+#include "common/aws/sts_client.h"
 #include "common/curl_http.h"
 #include "tools/sqs-poll/options.h"
 #include "tools/tool_support.h"
 
 namespace c42::sqs_poll {
+
+namespace {
+
+// --whoami: the source the chain chose and who STS says its credentials
+// are, in one line of names and ARNs (never a key or token).
+Outcome whoami(const aws::Session& session, const Environment& env, const Config& config) {
+  CurlHttpClient http;
+  auto sts = aws::open_sts_client(session, env, &http, config.timeouts, config.poll.deadline);
+  if (!sts.ok()) {
+    tool::error(sts.error().message);
+    return Outcome::kConfig;
+  }
+  auto identity = (*sts)->get_caller_identity();
+  if (!identity.ok()) {
+    tool::error(identity.error().message);
+    return Outcome::kService;
+  }
+  LineWriter out(STDOUT_FILENO);
+  const std::string line = "provider: " + session.credentials_source() + "; arn: " + identity->arn +
+                           "; account: " + identity->account;
+  if (!out.write_line(line).ok() || !out.flush().ok()) return Outcome::kOutputFailed;
+  return Outcome::kOk;
+}
+
+} // namespace
 
 Outcome run(const Config& config) {
   SystemClock clock;
@@ -16,6 +42,7 @@ Outcome run(const Config& config) {
     tool::error(session.error().message);
     return Outcome::kConfig;
   }
+  if (config.whoami) return whoami(*session, env, config);
   // A receive started before the deadline may finish its reply: cutting it
   // off would hide the messages it carried until their visibility timeout.
   std::optional<TimePoint> call_deadline;

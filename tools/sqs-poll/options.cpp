@@ -21,9 +21,8 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
   CLI::App app{"Receive messages from an Amazon SQS queue and write one c42-stream(7) "
                "'message' line per message to standard output."};
   app.add_option("--queue-url", config.queue_url,
-                 "URL of the queue to receive from (or SQS_QUEUE_URL).")
-      ->envname("SQS_QUEUE_URL")
-      ->required();
+                 "URL of the queue to receive from (or SQS_QUEUE_URL); required unless --whoami.")
+      ->envname("SQS_QUEUE_URL");
   app.add_option("--max-messages", config.poll.max_messages,
                  "Messages to ask for per receive, 1 to 10.")
       ->check(tool::whole_number(1, 10))
@@ -47,10 +46,15 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
       ->capture_default_str();
   tool::add_network_options(app, network);
   tool::add_check_config(app, config.check_only);
+  app.add_flag("--whoami", config.whoami,
+               "Print which credentials source is used and the identity STS reports for it "
+               "(GetCallerIdentity) as one line, then exit without receiving.")
+      ->excludes("--check-config");
   tool::add_aws_footer(app, "AWS_ENDPOINT_URL_SQS");
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
 
+  if (config.queue_url.empty() && !config.whoami) return tool::usage("--queue-url is required");
   if (visibility_timeout >= 0) config.poll.visibility_timeout = visibility_timeout;
   if (config.poll.until_empty && visibility_timeout == 0)
     return tool::usage("--until-empty with --visibility-timeout 0 would receive the same "

@@ -15,6 +15,7 @@ struct Config {
   PollConfig poll; // its deadline is the earlier of --deadline and --budget
   Timeouts timeouts;
   bool check_only = false;
+  bool whoami = false; // print the credentials' source and identity, then exit
 };
 
 Result<Config> parse_options(int argc, char** argv, const Environment& env);
