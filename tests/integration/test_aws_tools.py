@@ -70,7 +70,10 @@ class SqsPollTest(MotoTestCase):
         self.assertNotIn("Signature=", err)
 
     def test_missing_credentials_is_a_configuration_error(self):
-        env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.moto.endpoint}
+        # Instance metadata, the chain's last source, is off: no test may
+        # reach 169.254.169.254 (test_identity_aws covers that source).
+        env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": self.moto.endpoint,
+               "AWS_EC2_METADATA_DISABLED": "true"}
         r = run_tool("sqs-poll", ["--queue-url", self.new_queue()], env=env)
         self.assertEqual(r.returncode, 4)
         self.assertIn("AWS_ACCESS_KEY_ID", r.stderr.decode())

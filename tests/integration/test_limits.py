@@ -158,7 +158,10 @@ class NumbersAndSettingsTest(unittest.TestCase):
                 r = run_tool(tool, ["--check-config"], input="not a stream line\n", env=env)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertEqual((r.stdout, r.stderr), (b"", b""))
-        r = run_tool("s3-fetch", ["--check-config"], env={"AWS_REGION": "us-east-1"})
+        # Without it, instance metadata would be the chosen source, which
+        # --check-config cannot ask.
+        r = run_tool("s3-fetch", ["--check-config"],
+                     env={"AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"})
         self.assertEqual(r.returncode, 4)
         one_line_error(self, r, "s3-fetch", "AWS_ACCESS_KEY_ID")
 
