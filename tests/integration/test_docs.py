@@ -41,7 +41,15 @@ SECTION7 = ["NAME", "DESCRIPTION", "ENVIRONMENT", "EXIT STATUS", "EXAMPLES", "SE
 # What the AWS code in common/aws reads, by the service a tool talks to.
 # The help texts name only some of these, so they are listed here.
 AWS_COMMON = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-              "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]
+              "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+              # The rest of the credentials chain (common/aws/default_chain.h).
+              "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_SESSION_NAME",
+              "C42_AZURE_TOKEN_AUDIENCE", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
+              "AWS_CONFIG_FILE", "HOME", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+              "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+              "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
+              "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+              "AWS_ENDPOINT_URL_STS"]
 # tools/tool_support.cpp reads C42_DRIVER_PID in every tool.
 EDGE = ["C42_DRIVER_PID"]
 ENV_READ = {
