@@ -30,9 +30,7 @@ Result<AzureCredentialsProvider::Settings> AzureCredentialsProvider::settings() 
       s.scope.compare(s.scope.size() - suffix.size(), suffix.size(), suffix) != 0)
     s.scope += suffix;
   s.session_name = env_.get("AWS_ROLE_SESSION_NAME").value_or("");
-  if (s.session_name.empty())
-    s.session_name =
-        client_.network().clock ? default_session_name(*client_.network().clock) : "c42-ship";
+  if (s.session_name.empty()) s.session_name = default_session_name(client_.network().clock);
   Status valid =
       check_role_settings(s.role_arn, "AWS_ROLE_ARN", s.session_name, "AWS_ROLE_SESSION_NAME");
   if (!valid.ok()) return valid.error();

@@ -18,9 +18,10 @@ bool session_name_char(char c) {
 
 } // namespace
 
-std::string default_session_name(const Clock& clock) {
+std::string default_session_name(const Clock* clock) {
+  if (clock == nullptr) return "c42-ship";
   auto seconds =
-      std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(clock->now().time_since_epoch()).count();
   return "c42-ship-" + std::to_string(seconds);
 }
 
@@ -80,10 +81,7 @@ Result<WebIdentitySettings> WebIdentityCredentialsProvider::settings() const {
     return make_error(s.token_setting + " is set but " + s.role_setting +
                           " is not: set it to the ARN of the role to assume",
                       ErrorKind::kConfig);
-  if (s.session_name.empty() && client_.network().clock != nullptr)
-    s.session_name = default_session_name(*client_.network().clock);
-  else if (s.session_name.empty())
-    s.session_name = "c42-ship";
+  if (s.session_name.empty()) s.session_name = default_session_name(client_.network().clock);
   Status valid = check_role_settings(s.role_arn, s.role_setting, s.session_name, s.session_setting);
   if (!valid.ok()) return valid.error();
   return s;

@@ -53,8 +53,8 @@ private:
 };
 
 // "c42-ship-<seconds since the epoch>": the session name when none is set,
-// so CloudTrail shows which run used the role.
-std::string default_session_name(const Clock& clock);
+// so CloudTrail shows which run used the role ("c42-ship" without a clock).
+std::string default_session_name(const Clock* clock);
 
 // A role ARN and session name STS will take, or a kConfig error naming the
 // setting to fix (checked before any call, so --check-config catches them).
