@@ -48,6 +48,7 @@ struct Chunk {
 struct OutputItem {
   std::string line;             // ready to write, when end_of is null
   std::shared_ptr<Span> end_of; // the end line of this span, once resolved
+  bool record = false;          // a passed-on record: no flush of its own
 };
 
 } // namespace
@@ -170,7 +171,7 @@ struct Poster::Impl {
         item.end_of.reset();
       }
       // Control lines go out at once: the next stage acts on them.
-      if (!out.write_line(item.line, true).ok()) output_failed = true;
+      if (!out.write_line(item.line, !item.record).ok()) output_failed = true;
       output.pop_front();
     }
   }
@@ -295,6 +296,10 @@ Outcome Poster::run(LineReader& in) {
   StageInput::Handlers handlers;
   handlers.record = [&](std::string_view line) {
     impl.add_record(line, reader.where());
+    // Behind the end lines held back, like every other line, so the next
+    // stage reads the stream in its order; a record this stage refused
+    // passes too, and has failed its messages already.
+    if (impl.config.pass_records) impl.emit(OutputItem{std::string(line), nullptr, true});
     return Status::success();
   };
   handlers.overlong = [&](const std::string& what) {

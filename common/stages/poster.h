@@ -26,6 +26,11 @@ struct PostConfig {
   // The API's limit on a request body; a record alone must fit.
   size_t chunk_bytes = 1u << 20;
   int in_flight = 4;
+  // Write every record to the output too, in order with the control lines,
+  // so a second poster can post the same records elsewhere (la-post
+  // --pass-records). Held back behind a waiting end line like any line, so
+  // the output holds at most the records of the chunks in flight.
+  bool pass_records = false;
 };
 
 struct PostStats {

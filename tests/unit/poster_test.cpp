@@ -527,6 +527,54 @@ TEST_F(PosterTest, FailedRecordsInsideASpanCountAgainstItsDelivered) {
   expect_stats(r, 2, 2, 0, 1);
 }
 
+// --pass-records: every record goes on too, in input order with the
+// control lines, and an end line still waits for its chunks.
+TEST_F(PosterTest, PassRecordsWritesEveryRecordInOrder) {
+  config.pass_records = true;
+  const std::string input = begin_line("A") + rec("a", 1) + "\n" + "{\"raw tab\":\"x\ty\"}\n" +
+                            rec("a", 2) + "\n" + end_line("A") + begin_line("B") + rec("b") + "\n" +
+                            end_line("B");
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, Outcome::kPartial) << "the record that is not JSON still fails";
+  ASSERT_EQ(r.raw.size(), 9u);
+  std::vector<std::string> in = split_lines(input);
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i == 4 || i == 7) continue; // end lines are rewritten
+    EXPECT_EQ(r.raw[i], in[i]) << i;
+  }
+  EXPECT_FALSE(r.end_of("A").ok);
+  EXPECT_TRUE(r.end_of("B").ok);
+  EXPECT_EQ(control_kind(r.lines[8]), "stats");
+  expect_stats(r, 3, 1, 2, 0);
+}
+
+TEST_F(PosterTest, PassedRecordsWaitBehindAHeldEndLine) {
+  config.pass_records = true;
+  config.in_flight = 2;
+  const std::string input =
+      begin_line("A") + rec("SLOW") + "\n" + end_line("A") + rec("after") + "\n";
+  TempFile in_file(input);
+  TempFile out_file;
+  std::thread runner([&] {
+    LineReader reader(in_file.fd());
+    LineWriter writer(out_file.fd());
+    Poster poster(
+        config, [this] { return std::make_unique<FakeSender>(script); }, writer, nullptr);
+    poster.run(reader);
+  });
+  ASSERT_TRUE(script.wait_for_bodies(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  std::vector<std::string> early = split_lines(out_file.contents());
+  script.release();
+  runner.join();
+  // Records are not flushed on their own, so A's may still be buffered.
+  ASSERT_GE(early.size(), 1u);
+  ASSERT_LE(early.size(), 2u) << "only begin A and its record before A's chunk is answered";
+  std::vector<std::string> lines = split_lines(out_file.contents());
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[3], rec("after"));
+}
+
 TEST_F(PosterTest, EndWithoutBeginIsNotOk) {
   PostRun r = run(rec("orphan") + "\n" + end_line("1") + end_line("2", true, "upstream said"));
   EXPECT_EQ(r.outcome, Outcome::kPartial);
