@@ -274,12 +274,12 @@ LogsIngestionSender::Posted LogsIngestionSender::post(const std::string& gzipped
         if (service_error_code(*response) == "InvalidStream")
           fix = "check the stream name and that the DCR declares it";
         else if (status == 401)
-          fix = "the endpoint refused a fresh token from " + tokens_.name() +
-                " too; check that the token scope " + scope + " is the endpoint's cloud";
+          fix = "the endpoint refused a fresh token (from " + tokens_.name() +
+                ") too; check that the token scope " + scope + " is the endpoint's cloud";
         else if (status == 403)
-          fix = tokens_.name() +
-                " needs the Monitoring Metrics Publisher role on the data collection rule (a new "
-                "role assignment can take 30 minutes to apply)";
+          fix = "the identity (" + tokens_.name() +
+                ") needs the Monitoring Metrics Publisher role on the data collection rule (a "
+                "new role assignment can take 30 minutes to apply)";
         else if (status == 404)
           fix = "check the endpoint and the DCR's immutable ID";
       }

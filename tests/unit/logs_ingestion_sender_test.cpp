@@ -270,7 +270,7 @@ TEST_F(LogsIngestionSenderTest, A401ForTheFreshTokenToo) {
   EXPECT_EQ(tokens.invalidated, 1) << "once";
   EXPECT_EQ(requests.size(), 2u);
   EXPECT_NE(r.error.find("HTTP 401"), std::string::npos) << r.error;
-  EXPECT_NE(r.error.find("refused a fresh token from fake identity too"), std::string::npos)
+  EXPECT_NE(r.error.find("refused a fresh token (from fake identity) too"), std::string::npos)
       << r.error;
 }
 
@@ -355,7 +355,8 @@ TEST_F(LogsIngestionSenderTest, RefusalsOfTheRequestItselfAreFatalAndSayWhatToFi
   std::vector<Case> cases = {
       {response(403, R"({"error":{"code":"OperationFailed","message":"The authentication token )"
                      R"(provided does not have access to ingest data"}})"),
-       "fake identity needs the Monitoring Metrics Publisher role on the data collection rule"},
+       "the identity (fake identity) needs the Monitoring Metrics Publisher role on the data "
+       "collection rule"},
       {response(404, R"({"error":{"code":"NotFound"}})"),
        "check the endpoint and the DCR's immutable ID"},
       {response(400, "", {{"x-ms-error-code", "InvalidStream"}}),
