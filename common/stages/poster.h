@@ -2,8 +2,10 @@
 // chunks, posts several chunks at once through any ChunkSender, and
 // re-emits each message's `end` line only when every chunk that holds a
 // record from the message's span has been resolved. A failed chunk fails
-// every message whose span it touches: conservative, never lossy. It knows
-// no wire protocol; the senders in common/la/ do.
+// every message whose span it touches, or, when the sender names the
+// records that failed, every message whose span holds one of them:
+// conservative, never lossy. It knows no wire protocol; the senders in
+// common/la/ do.
 #pragma once
 
 #include "common/chunk_sender.h"
