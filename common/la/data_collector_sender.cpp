@@ -1,5 +1,7 @@
 #include "common/la/data_collector_sender.h"
 
+#include "common/la/service_error.h"
+
 #include <optional>
 
 namespace c42::la {
@@ -14,21 +16,17 @@ namespace {
 
 // 400 InvalidDataFormat and 413 concern this chunk's content; every other
 // 4xx says the request itself (key, workspace, Log-Type) is wrong.
-bool chunk_specific(long status, const std::string& body) {
-  if (status == 413) return true;
-  return status == 400 && body.find("InvalidDataFormat") != std::string::npos;
-}
-
-std::string short_body(const std::string& body) {
-  std::string text = body.substr(0, 200);
-  for (char& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
-  return text;
+bool chunk_specific(const HttpResponse& response) {
+  if (response.status == 413) return true;
+  return response.status == 400 && service_error_code(response) == "InvalidDataFormat";
 }
 
 } // namespace
 
-SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/) {
+// The API takes up to 30 MB at once and refuses no part of a post alone, so
+// a chunk is posted whole and succeeds or fails whole.
+SendResult DataCollectorSender::send(const RecordBatch& batch) {
+  const std::string& body = batch.body;
   bool answered = false; // some attempt got an HTTP response
   // Set when the request was refused: whether any other chunk would be too.
   std::optional<bool> refusal_fatal;
@@ -50,13 +48,12 @@ SendResult DataCollectorSender::send(const std::string& body, size_t /*records*/
     answered = true;
     const long status = response->status;
     if (status >= 200 && status < 300) return Status::success();
-    std::string error = "HTTP " + std::to_string(status);
-    if (!response->body.empty()) error += ": " + short_body(response->body);
+    std::string error = http_error_text(*response);
     if (is_retryable_status(status)) {
       attempt.retry_after = retry_after_of(*response, clock_.now());
       return make_error(error, ErrorKind::kTransient);
     }
-    refusal_fatal = !chunk_specific(status, response->body);
+    refusal_fatal = !chunk_specific(*response);
     return make_error(error);
   });
   SendResult result;

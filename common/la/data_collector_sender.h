@@ -22,7 +22,7 @@ public:
   DataCollectorSender(std::unique_ptr<HttpClient> http, DataCollectorTarget target,
                       const Clock& clock, RetryPolicy retry, Sleeper sleeper,
                       Timeouts timeouts = {});
-  SendResult send(const std::string& body, size_t records) override;
+  SendResult send(const RecordBatch& batch) override;
 
 private:
   std::unique_ptr<HttpClient> http_;

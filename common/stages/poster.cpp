@@ -6,6 +6,7 @@
 #include "common/stream.h"
 #include "common/worker_pool.h"
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <map>
@@ -30,16 +31,24 @@ struct Span {
   Json::Value end_json;
 };
 
+// A span's records in a chunk: contiguous, since every record read while
+// the span is open counts to it.
+struct SpanShare {
+  std::shared_ptr<Span> span;
+  size_t first = 0; // index in the chunk of the span's first record here
+  uint64_t count = 0;
+};
+
 struct Chunk {
   uint64_t id = 0;
-  std::string body;
-  size_t records = 0;
-  std::vector<std::pair<std::shared_ptr<Span>, uint64_t>> spans; // span, its records here
+  RecordBatch batch;
+  std::vector<SpanShare> spans;
 };
 
 struct OutputItem {
   std::string line;             // ready to write, when end_of is null
   std::shared_ptr<Span> end_of; // the end line of this span, once resolved
+  bool record = false;          // a passed-on record: no flush of its own
 };
 
 } // namespace
@@ -93,7 +102,7 @@ struct Poster::Impl {
     } else if (out_of_time) {
       result.error = "not sent: the run's deadline has passed";
     } else {
-      result = sender.send(chunk.body, chunk.records);
+      result = sender.send(chunk.batch);
     }
     if (result.fatal && !fatal.exchange(true) && report) report(Severity::kError, result.error);
     if (result.out_of_time && !out_of_time.exchange(true) && report)
@@ -105,25 +114,42 @@ struct Poster::Impl {
     drain();
   }
 
-  // Under mutex.
+  // Under mutex. A result that names its failed records fails only the
+  // spans holding them; any other failure fails every span of the chunk.
   void resolve(Chunk& chunk, const SendResult& result) {
-    if (result.ok) {
-      ++stats.chunks_posted;
-      stats.records_posted += chunk.records;
-    } else {
-      ++stats.chunks_failed;
-      stats.records_failed += chunk.records;
-      if (!result.fatal && !fatal && !result.out_of_time && !out_of_time)
+    const size_t records = chunk.batch.records();
+    std::vector<FailedRecords> failed = result.failed;
+    if (!result.ok && failed.empty()) failed.push_back(FailedRecords{0, records, result.error});
+    uint64_t failed_records = 0;
+    for (const FailedRecords& part : failed)
+      failed_records += part.count;
+    stats.records_posted += records - failed_records;
+    stats.records_failed += failed_records;
+    ++(result.ok ? stats.chunks_posted : stats.chunks_failed);
+    if (!result.ok && !result.fatal && !fatal && !result.out_of_time && !out_of_time) {
+      for (const FailedRecords& part : failed)
         repeated(Severity::kError, "chunks failed",
-                 "chunk of " + std::to_string(chunk.records) + " records failed: " + result.error);
+                 (part.count == records ? "chunk of " + std::to_string(records) + " records"
+                                        : std::to_string(part.count) + " of a chunk's " +
+                                              std::to_string(records) + " records") +
+                     " failed: " + part.error);
     }
-    for (auto& [span, count] : chunk.spans) {
-      --span->pending;
-      if (result.ok) {
-        span->delivered += count;
-      } else if (!span->failed) {
-        span->failed = true;
-        span->error = "posting failed: " + result.error;
+    for (SpanShare& share : chunk.spans) {
+      Span& span = *share.span;
+      --span.pending;
+      uint64_t lost = 0;
+      const FailedRecords* first_failure = nullptr;
+      for (const FailedRecords& part : failed) {
+        size_t begin = std::max(part.first, share.first);
+        size_t end = std::min(part.first + part.count, share.first + share.count);
+        if (begin >= end) continue;
+        lost += end - begin;
+        if (!first_failure) first_failure = &part;
+      }
+      span.delivered += share.count - lost;
+      if (first_failure && !span.failed) {
+        span.failed = true;
+        span.error = "posting failed: " + first_failure->error;
       }
     }
   }
@@ -145,7 +171,7 @@ struct Poster::Impl {
         item.end_of.reset();
       }
       // Control lines go out at once: the next stage acts on them.
-      if (!out.write_line(item.line, true).ok()) output_failed = true;
+      if (!out.write_line(item.line, !item.record).ok()) output_failed = true;
       output.pop_front();
     }
   }
@@ -157,8 +183,8 @@ struct Poster::Impl {
   }
 
   void submit_current() {
-    if (current.records == 0) return;
-    current.body.push_back(']');
+    if (current.batch.records() == 0) return;
+    current.batch.close();
     pool->push(std::move(current));
     current = Chunk();
     current.id = next_chunk_id++;
@@ -196,11 +222,11 @@ struct Poster::Impl {
       return reject_record(where + ": record of " + std::to_string(line.size()) +
                            " bytes is larger than the chunk limit of " +
                            std::to_string(config.chunk_bytes) + " bytes");
-    if (current.records > 0 && current.body.size() + 1 + line.size() + 1 > config.chunk_bytes)
+    if (current.batch.records() > 0 &&
+        current.batch.body.size() + 1 + line.size() + 1 > config.chunk_bytes)
       submit_current();
-    current.body.push_back(current.records == 0 ? '[' : ',');
-    current.body.append(line);
-    ++current.records;
+    const size_t index = current.batch.records();
+    current.batch.append(line);
     for (auto& [key, span] : open_spans) {
       if (span->last_chunk != current.id) {
         {
@@ -209,11 +235,11 @@ struct Poster::Impl {
         }
         span->last_chunk = current.id;
         span->slot = current.spans.size();
-        current.spans.emplace_back(span, 0);
+        current.spans.push_back(SpanShare{span, index, 0});
       }
-      ++current.spans[span->slot].second;
+      ++current.spans[span->slot].count;
     }
-    if (current.records >= config.chunk_records) submit_current();
+    if (current.batch.records() >= config.chunk_records) submit_current();
   }
 
   Status handle_begin(const Json::Value& value) {
@@ -270,6 +296,10 @@ Outcome Poster::run(LineReader& in) {
   StageInput::Handlers handlers;
   handlers.record = [&](std::string_view line) {
     impl.add_record(line, reader.where());
+    // Behind the end lines held back, like every other line, so the next
+    // stage reads the stream in its order; a record this stage refused
+    // passes too, and has failed its messages already.
+    if (impl.config.pass_records) impl.emit(OutputItem{std::string(line), nullptr, true});
     return Status::success();
   };
   handlers.overlong = [&](const std::string& what) {

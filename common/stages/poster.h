@@ -2,8 +2,10 @@
 // chunks, posts several chunks at once through any ChunkSender, and
 // re-emits each message's `end` line only when every chunk that holds a
 // record from the message's span has been resolved. A failed chunk fails
-// every message whose span it touches: conservative, never lossy. It knows
-// no wire protocol; the senders in common/la/ do.
+// every message whose span it touches, or, when the sender names the
+// records that failed, every message whose span holds one of them:
+// conservative, never lossy. It knows no wire protocol; the senders in
+// common/la/ do.
 #pragma once
 
 #include "common/chunk_sender.h"
@@ -26,6 +28,11 @@ struct PostConfig {
   // The API's limit on a request body; a record alone must fit.
   size_t chunk_bytes = 1u << 20;
   int in_flight = 4;
+  // Write every record to the output too, in order with the control lines,
+  // so a second poster can post the same records elsewhere (la-post
+  // --pass-records). Held back behind a waiting end line like any line, so
+  // the output holds at most the records of the chunks in flight.
+  bool pass_records = false;
 };
 
 struct PostStats {

@@ -167,11 +167,17 @@ class Moto:
 
 
 class LogAnalytics:
-    """The strict Data Collector stand-in with a fresh workspace and key."""
+    """The strict Log Analytics stand-in with a fresh workspace and key. Given
+    an Entra stand-in (tests/harness/entra.py), it also serves the Logs
+    Ingestion API for a fresh DCR with one stream, taking the tokens that
+    Entra issues for https://monitor.azure.com."""
 
-    def __init__(self, workdir, rules=None):
+    STREAM = "Custom-Code42Logs_CL"
+
+    def __init__(self, workdir, rules=None, entra=None):
         self.workspace_id = str(uuid.uuid4())
         self.shared_key = base64.b64encode(os.urandom(64)).decode()
+        self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
         self.store = os.path.join(workdir, "la-store.ndjson")
         port_file = os.path.join(workdir, "la-port")
         key_file = os.path.join(workdir, "la-key")
@@ -181,6 +187,9 @@ class LogAnalytics:
         cmd = [sys.executable, STANDIN, "--host", "127.0.0.1", "--port", "0",
                "--port-file", port_file, "--workspace-id", self.workspace_id,
                "--shared-key-file", key_file, "--store", self.store]
+        if entra:
+            cmd += ["--dcr-id", self.dcr_id, "--stream", self.STREAM,
+                    "--entra-jwks", entra.jwks_file]
         if rules:
             cmd += ["--rules", json.dumps(rules)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
@@ -194,10 +203,19 @@ class LogAnalytics:
         self.endpoint = "http://127.0.0.1:%d" % self.port
 
     def tool_env(self):
+        """The Data Collector API's settings."""
         return {
             "LA_WORKSPACE_ID": self.workspace_id,
             "LA_SHARED_KEY": self.shared_key,
             "LA_ENDPOINT": self.endpoint,
+        }
+
+    def ingestion_env(self):
+        """The Logs Ingestion API's settings (the identity's come from Entra)."""
+        return {
+            "LA_INGESTION_ENDPOINT": self.endpoint,
+            "LA_DCR_ID": self.dcr_id,
+            "LA_STREAM": self.STREAM,
         }
 
     def _control(self, method, path, body=None):
@@ -219,15 +237,22 @@ class LogAnalytics:
     def stats(self):
         return self._control("GET", "/_control/stats")
 
-    def records(self):
-        """Accepted records, in arrival order."""
+    def records(self, api=None):
+        """Accepted records, in arrival order; only those of one API
+        ("ingestion", "data-collector") when given."""
+        return [entry["record"] for entry in self.entries(api)]
+
+    def entries(self, api=None):
+        """The store's lines: each record with its post number and API."""
         if not os.path.exists(self.store):
             return []
         out = []
         with open(self.store, encoding="utf-8", newline="\n") as f:
             for line in f:
                 if line.strip():
-                    out.append(json.loads(line)["record"])
+                    entry = json.loads(line)
+                    if api is None or entry["api"] == api:
+                        out.append(entry)
         return out
 
     def stop(self):

@@ -7,7 +7,8 @@ mandoc -Tlint finds nothing to warn about, the page has its sections, and
 EXIT STATUS lists exactly the statuses of common/exit_codes.h the tool can
 return. c42-stream(7) must cover every control line kind and member, the
 record and row members, all exit statuses and, like c42-transform(1), the
-KQL of common/stages/transform.h.
+KQL of common/stages/transform.h for the Data Collector API's table and the
+same query for a Logs Ingestion API table, whose columns have no suffixes.
 Finally --help, --version and an unknown option behave as the pages say.
 
 Environment: C42_SOURCE_DIR (the repository; default: found from this file)
@@ -52,11 +53,18 @@ AWS_COMMON = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
               "AWS_ENDPOINT_URL_STS"]
 # tools/tool_support.cpp reads C42_DRIVER_PID in every tool.
 EDGE = ["C42_DRIVER_PID"]
+# What the Microsoft Entra token sources in common/azure read (la-post's
+# Logs Ingestion API).
+AZURE_IDENTITY = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
+                  "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "IDENTITY_ENDPOINT",
+                  "IDENTITY_HEADER", "AZURE_POD_IDENTITY_AUTHORITY_HOST"]
 ENV_READ = {
     "sqs-poll": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
     "s3-fetch": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_S3", "AWS_S3_FORCE_PATH_STYLE"],
-    "c42-transform": EDGE,
-    "la-post": EDGE + ["LA_WORKSPACE_ID", "LA_SHARED_KEY", "LA_LOG_TYPE", "LA_ENDPOINT"],
+    "c42-transform": EDGE + ["LA_API"],
+    "la-post": EDGE + AZURE_IDENTITY + [
+        "LA_API", "LA_INGESTION_ENDPOINT", "LA_DCR_ID", "LA_STREAM", "LA_TOKEN_SCOPE",
+        "LA_WORKSPACE_ID", "LA_SHARED_KEY", "LA_LOG_TYPE", "LA_ENDPOINT"],
     "sqs-ack": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
     "c42-ship": [],
 }
@@ -326,17 +334,26 @@ class StreamContract(unittest.TestCase):
             kql.append(line[2:].strip())
         self.assertGreater(len(kql), 5)
         self.assertTrue(kql[-1].startswith("| project"), kql[-1])
-        # Both pages carry the query; c42-transform(1) is where people look.
+        # A DCR-based table has the rows' members as columns, without the
+        # type suffixes (_s, _d) the Data Collector API adds: the same query
+        # with the plain names.
+        dcr_kql = [re.sub(r"\b([A-Za-z]\w*)_[sd]\b", r"\1", line) for line in kql]
+        self.assertNotEqual(dcr_kql, kql)
+        self.assertFalse([l for l in dcr_kql if re.search(r"_[sd]\b", l)], dcr_kql)
+        # Both pages carry both queries, the Data Collector one first;
+        # c42-transform(1) is where people look.
         for name in [STREAM_PAGE, "c42-transform"]:
             doc = [l.replace("\\e", "\\").replace("\\&", "").strip()
                    for l in page(name).splitlines()]
             pos = 0
-            for line in kql:
-                try:
-                    pos = doc.index(line, pos) + 1
-                except ValueError:
-                    self.fail("%s lacks this KQL line of common/stages/transform.h "
-                              "(or has it out of order): %s" % (name, line))
+            for what, query in [("common/stages/transform.h", kql),
+                                ("the Logs Ingestion API table", dcr_kql)]:
+                for line in query:
+                    try:
+                        pos = doc.index(line, pos) + 1
+                    except ValueError:
+                        self.fail("%s lacks this KQL line of %s (or has it out of order): %s"
+                                  % (name, what, line))
 
     def test_guarantees_and_line_rules(self):
         for phrase in ["U+2028", "U+2029", "blank lines", "without a line feed",

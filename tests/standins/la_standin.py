@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Strict stand-in for the Azure Monitor HTTP Data Collector API.
+"""Strict stand-in for Azure Monitor's two Log Analytics ingestion APIs.
 
 Accepts POST /api/logs?api-version=2016-04-01 signed with SharedKey exactly
 as documented in "Send log data to Azure Monitor by using the HTTP Data
 Collector API" (learn.microsoft.com/azure/azure-monitor/logs/
-data-collector-api), appends every accepted record to an NDJSON store, and
-lets tests inject faults at runtime through /_control/*. Python 3 standard
-library only. See tests/standins/README.md for the protocol.
+data-collector-api) and, when started with a DCR, POST
+/dataCollectionRules/<dcr>/streams/<stream>?api-version=2023-01-01 with a
+Microsoft Entra bearer token as "Logs Ingestion API in Azure Monitor"
+documents it (tokens the Entra stand-in issued, checked against its JWKS).
+It appends every accepted record to an NDJSON store and lets tests inject
+faults at runtime through /_control/*. Python 3 standard library only, but
+for the `cryptography` package the token checks need. See
+tests/standins/README.md for the protocol.
 
 Where the real service is lenient in ways that lose data silently (values
 over 32 KB are truncated, a missing or unparsable time-generated-field falls
@@ -32,6 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,6 +70,15 @@ RFC1123_RE = re.compile(r"(%s), (\d\d) (%s) (\d{4}) (\d\d):(\d\d):(\d\d) GMT\Z"
                         % ("|".join(DAYS), "|".join(MONTHS)))
 ISO8601_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)\Z")
 
+# The Logs Ingestion API ("Azure Monitor service limits"): 1 MB per call,
+# "both compressed and uncompressed data"; 64 KB per field value. Decimal,
+# the stricter reading, as for the Data Collector API.
+INGESTION_API_VERSION = "2023-01-01"
+INGESTION_PREFIX = "/dataCollectionRules/"
+INGESTION_MAX_REQUEST_BYTES = 1000 * 1000
+INGESTION_MAX_FIELD_BYTES = 64 * 1000
+MONITOR_AUDIENCE = "https://monitor.azure.com"
+
 # Error codes the docs list for each status, for injected faults.
 DEFAULT_ERROR_FOR_STATUS = {
     400: "InvalidDataFormat",
@@ -73,7 +88,22 @@ DEFAULT_ERROR_FOR_STATUS = {
     500: "UnspecifiedError",
     503: "ServiceUnavailable",
 }
-RULE_KEYS = {"match", "status", "times", "retry_after", "delay", "close", "error", "message"}
+# The Logs Ingestion API's errors are {"error":{"code","message"}} with the
+# code in x-ms-error-code too (its REST reference). The docs name codes only
+# for 403 (OperationFailed, "The authentication token provided does not
+# have access to ingest data for the data collection rule") and the 400
+# RecordsTimeRangeIsMoreThan30Minutes; the others are our choice.
+INGESTION_ERROR_FOR_STATUS = {
+    400: "InvalidPayload",
+    401: "InvalidToken",
+    403: "OperationFailed",
+    404: "NotFound",
+    413: "ContentLengthLimitExceeded",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
+RULE_KEYS = {"match", "api", "status", "times", "retry_after", "delay", "close", "error", "message"}
 
 
 def log(line):
@@ -108,6 +138,10 @@ def parse_rules(value):
             if not isinstance(raw["match"], str) or not raw["match"]:
                 raise ValueError(where + ": match must be a non-empty string")
             rule["match"] = raw["match"]
+        if "api" in raw:
+            if raw["api"] not in ("ingestion", "data-collector"):
+                raise ValueError(where + ": api must be ingestion or data-collector")
+            rule["api"] = raw["api"]
         if "status" in raw:
             s = raw["status"]
             if not isinstance(s, int) or isinstance(s, bool) or not 100 <= s <= 599:
@@ -158,6 +192,7 @@ def new_stats():
         "records_accepted": 0,
         "bytes_accepted": 0,      # body bytes of accepted posts
         "by_log_type": {},        # records accepted per Log-Type
+        "by_stream": {},          # records accepted per Logs Ingestion stream
         "fields_truncated": 0,    # only with --truncate-field-values
         "time_generated_out_of_window": 0,  # Azure would use ingestion time
     }
@@ -172,6 +207,17 @@ class State:
         self.stats = new_stats()
         self.post_seq = 0
         self.store = open(args.store, "ab") if args.store else None
+        self.jwks = None
+        if args.entra_jwks:
+            with open(args.entra_jwks) as f:
+                self.jwks = json.load(f)
+            self.issuer = args.token_issuer or self.jwks.get("issuer")
+
+    def verify_token(self, token):
+        """The claims of an access token the Entra stand-in issued for the
+        Logs Ingestion API, now valid; raises jwt_rs256.TokenError."""
+        import jwt_rs256  # only here: it needs the cryptography package
+        return jwt_rs256.verify(token, self.jwks, self.issuer, [self.args.token_audience])
 
     def count(self, status, error=None, injected=False):
         with self.lock:
@@ -183,11 +229,13 @@ class State:
             if injected:
                 self.stats["injected"] += 1
 
-    def take_rule(self, body):
-        """First live rule matching body; consumes one of its times."""
+    def take_rule(self, body, api):
+        """First live rule matching body and api; consumes one of its times."""
         with self.lock:
             for index, rule in enumerate(self.rules):
                 if rule["times"] == 0:
+                    continue
+                if rule.get("api", api) != api:
                     continue
                 if "match" in rule and rule["match"].encode("utf-8") not in body:
                     continue
@@ -196,26 +244,32 @@ class State:
                 return index, dict(rule)
         return None, None
 
-    def accept(self, log_type, tgf, resource_id, records, body_len, truncated, out_of_window):
-        # Written and flushed before the 200 goes out, so a test that got its
-        # response can read the store at once.
+    def accept(self, meta, records, body_len, truncated, out_of_window):
+        """meta: what the store line says besides the record; its "api" is
+        "data-collector" (with log_type) or "ingestion" (with stream)."""
+        # Written and flushed before the answer goes out, so a test that got
+        # its response can read the store at once.
         with self.lock:
             self.post_seq += 1
             if self.store:
                 received = datetime.datetime.now(datetime.timezone.utc).isoformat()
                 lines = []
                 for record in records:
-                    lines.append(json.dumps({
-                        "post": self.post_seq, "received": received, "log_type": log_type,
-                        "time_generated_field": tgf, "resource_id": resource_id,
-                        "record": record}, ensure_ascii=False, separators=(",", ":")))
+                    line = {"post": self.post_seq, "received": received}
+                    line.update(meta)
+                    line["record"] = record
+                    lines.append(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
                 self.store.write(("\n".join(lines) + "\n").encode("utf-8"))
                 self.store.flush()
             s = self.stats
             s["posts_accepted"] += 1
             s["records_accepted"] += len(records)
             s["bytes_accepted"] += body_len
-            s["by_log_type"][log_type] = s["by_log_type"].get(log_type, 0) + len(records)
+            if meta["api"] == "ingestion":
+                per, key = s["by_stream"], meta["stream"]
+            else:
+                per, key = s["by_log_type"], meta["log_type"]
+            per[key] = per.get(key, 0) + len(records)
             s["fields_truncated"] += truncated
             s["time_generated_out_of_window"] += out_of_window
 
@@ -267,6 +321,28 @@ def truncate_utf8(text, limit):
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
+def gunzip_bounded(data, limit):
+    """The gzip data decompressed (every member); OverflowError past `limit`
+    bytes, ValueError when it is not whole gzip."""
+    out = []
+    size = 0
+    while True:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            piece = d.decompress(data, limit + 1 - size)
+        except zlib.error as e:
+            raise ValueError(str(e))
+        size += len(piece)
+        out.append(piece)
+        if size > limit or d.unconsumed_tail:
+            raise OverflowError("over %d bytes" % limit)
+        if not d.eof:
+            raise ValueError("gzip stream truncated")
+        data = d.unused_data
+        if not data:
+            return b"".join(out)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as libcurl expects
     server_version = "la_standin"
@@ -306,19 +382,27 @@ class Handler(BaseHTTPRequestHandler):
         if data and self.command != "HEAD":
             self.wfile.write(data)
 
-    def send_error_json(self, status, error, message, extra_headers=(), close=False):
-        self.send_json(status, {"Error": error, "Message": message}, extra_headers, close)
+    def send_error_json(self, status, error, message, extra_headers=(), close=False,
+                        api="data-collector"):
+        if api == "ingestion":
+            headers = [("x-ms-error-code", error)] + list(extra_headers)
+            if status == 401:
+                headers.append(("WWW-Authenticate", "Bearer"))
+            self.send_json(status, {"error": {"code": error, "message": message}}, headers,
+                           close)
+        else:
+            self.send_json(status, {"Error": error, "Message": message}, extra_headers, close)
 
-    def read_body(self, limit):
-        """Returns (body, problem). Oversized bodies are drained, not kept."""
+    def read_body(self, limit, too_large):
+        """Returns (body, problem). Oversized bodies are drained, not kept;
+        too_large(length) is the problem then."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             return None, Reject(411, "MissingContentLength",
-                                "chunked bodies cannot be signed: send Content-Length")
+                                "chunked bodies are not accepted: send Content-Length")
         raw = self.headers.get("Content-Length")
         if raw is None:
             if self.command == "POST":
-                return None, Reject(411, "MissingContentLength",
-                                    "Content-Length is required (it is part of the signature)")
+                return None, Reject(411, "MissingContentLength", "Content-Length is required")
             return b"", None
         if not raw.isdigit():
             return None, Reject(400, "InvalidContentLength", "Content-Length is not a number")
@@ -330,9 +414,7 @@ class Handler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 remaining -= len(chunk)
-            return None, Reject(404, "RequestTooLarge",
-                                "body of %d bytes exceeds the %d-byte limit (the docs list 404 "
-                                "for a request that is too large)" % (length, limit))
+            return None, too_large(length)
         body = self.rfile.read(length) if length else b""
         if len(body) != length:
             return None, Reject(400, "InvalidContentLength",
@@ -370,7 +452,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def control(self, path):
         state = self.server.state
-        body, problem = self.read_body(DEFAULT_MAX_BODY_BYTES)
+        body, problem = self.read_body(
+            DEFAULT_MAX_BODY_BYTES, lambda n: Reject(413, "RequestTooLarge", "too large"))
         if problem:
             self.send_error_json(problem.status, problem.error, problem.message, close=True)
             self.finish_log(problem.status, error=problem.error)
@@ -411,11 +494,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def ingest(self, path):
         state = self.server.state
-        body, problem = self.read_body(state.args.max_body_bytes)
+        api = "ingestion" if path.startswith(INGESTION_PREFIX) else "data-collector"
+        if api == "ingestion":
+            body, problem = self.read_body(INGESTION_MAX_REQUEST_BYTES, lambda n: Reject(
+                413, "ContentLengthLimitExceeded",
+                "body of %d bytes exceeds the %d-byte limit per call"
+                % (n, INGESTION_MAX_REQUEST_BYTES)))
+        else:
+            body, problem = self.read_body(state.args.max_body_bytes, lambda n: Reject(
+                404, "RequestTooLarge",
+                "body of %d bytes exceeds the %d-byte limit (the docs list 404 for a request "
+                "that is too large)" % (n, state.args.max_body_bytes)))
         # Rules model the service misbehaving, so only real posts see them.
         index, rule = None, None
-        if path == RESOURCE and self.command == "POST":
-            index, rule = state.take_rule(body or b"")
+        if self.command == "POST" and (path == RESOURCE or api == "ingestion"):
+            index, rule = state.take_rule(self.rule_view(body or b"", api), api)
         if rule is not None:
             if rule.get("delay"):
                 time.sleep(rule["delay"])
@@ -427,7 +520,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if "status" in rule:
                 status = rule["status"]
-                error = rule.get("error", DEFAULT_ERROR_FOR_STATUS.get(status, "Injected"))
+                defaults = INGESTION_ERROR_FOR_STATUS if api == "ingestion" \
+                    else DEFAULT_ERROR_FOR_STATUS
+                error = rule.get("error", defaults.get(status, "Injected"))
                 headers = []
                 if "retry_after" in rule:
                     headers.append(("Retry-After", str(rule["retry_after"])))
@@ -439,25 +534,141 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     self.send_error_json(status, error,
                                          rule.get("message", "injected by stand-in rule %d" % index),
-                                         headers, close=problem is not None)
+                                         headers, close=problem is not None, api=api)
                 self.finish_log(status, error=error if status >= 300 else None)
                 return
             # delay-only rule: a slow but otherwise normal answer follows
         try:
             if problem:
                 raise problem
-            records, log_type, tgf, resource_id, truncated, out_of_window = self.verify(path, body)
+            if api == "ingestion":
+                records, meta, truncated = self.verify_ingestion(path, body)
+                out_of_window = 0
+            else:
+                records, meta, truncated, out_of_window = self.verify(path, body)
         except Reject as r:
             state.count(r.status, r.error)
             extra = [("Allow", "POST")] if r.status == 405 else []
             self.send_error_json(r.status, r.error, r.message, extra,
-                                 close=problem is not None)
+                                 close=problem is not None, api=api)
             self.finish_log(r.status, error=r.error)
             return
-        state.accept(log_type, tgf, resource_id, records, len(body), truncated, out_of_window)
-        state.count(200)
-        self.send_json(200, None)
-        self.finish_log(200, records=len(records))
+        state.accept(meta, records, len(body), truncated, out_of_window)
+        # The Logs Ingestion API answers 204, the Data Collector API 200.
+        status = 204 if api == "ingestion" else 200
+        state.count(status)
+        self.send_json(status, None)
+        self.finish_log(status, records=len(records))
+
+    def rule_view(self, body, api):
+        """What a rule's `match` looks at: a gzip'd body decompressed, so
+        rules can pick records by their content."""
+        if api == "ingestion" and (self.headers.get("Content-Encoding") or "").lower() == "gzip":
+            try:
+                return gunzip_bounded(body, 64 * INGESTION_MAX_REQUEST_BYTES)
+            except (ValueError, OverflowError):
+                pass
+        return body
+
+    def parse_records(self, body, code):
+        """The body as a non-empty JSON array of objects; Reject(400, code)
+        otherwise."""
+        try:
+            text = body.decode("utf-8")
+            if text.startswith("\ufeff"):
+                raise ValueError("body starts with a byte order mark")
+            data = json.loads(text, parse_constant=reject_constant,
+                              object_pairs_hook=object_pairs_no_duplicates)
+        except (UnicodeDecodeError, ValueError) as e:
+            raise Reject(400, code, "body is not valid UTF-8 JSON: %s" % e)
+        if not isinstance(data, list):
+            raise Reject(400, code,
+                         "body must be a JSON array of objects, not %s" % type(data).__name__)
+        if not data:
+            raise Reject(400, code, "body must hold one or more records")
+        for i, record in enumerate(data):
+            if not isinstance(record, dict):
+                raise Reject(400, code,
+                             "record %d is a %s, not an object" % (i, type(record).__name__))
+        return data
+
+    def check_field_sizes(self, data, limit):
+        """Returns how many values were truncated (--truncate-field-values)."""
+        args = self.server.state.args
+        truncated = 0
+        for i, record in enumerate(data):
+            for name in list(record):
+                size = value_size(record[name])
+                if size > limit:
+                    if args.truncate_field_values and isinstance(record[name], str):
+                        record[name] = truncate_utf8(record[name], limit)
+                        truncated += 1
+                        continue
+                    raise Reject(400, "StandinFieldValueTooLarge",
+                                 "record %d property %r is %d bytes; Azure would truncate it to "
+                                 "%d" % (i, name, size, limit))
+        return truncated
+
+    def check_api_version(self, expected):
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        versions = query.get("api-version")
+        if not versions:
+            raise Reject(400, "MissingApiVersion", "the api-version query parameter is missing")
+        if versions != [expected]:
+            raise Reject(400, "InvalidApiVersion",
+                         "api-version %r is not %s" % (",".join(versions), expected))
+
+    def verify_ingestion(self, path, body):
+        state = self.server.state
+        args = state.args
+        if not args.dcr_id:
+            raise Reject(404, "NotFound", "this stand-in was started without a data collection "
+                                          "rule (--dcr-id, --stream, --entra-jwks)")
+        parts = path.split("/")
+        if len(parts) != 5 or parts[3] != "streams" or not parts[2] or not parts[4]:
+            raise Reject(404, "NotFound", "no resource %s" % path)
+        dcr, stream = parts[2], parts[4]
+        if self.command != "POST":
+            raise Reject(405, "MethodNotAllowed", "%s accepts only POST" % path)
+        self.check_api_version(INGESTION_API_VERSION)
+
+        # The caller first: who it is decides what it may see.
+        authorization = self.headers.get("Authorization") or ""
+        if not authorization.startswith("Bearer ") or not authorization[7:].strip():
+            raise Reject(401, "InvalidToken", "no bearer token in Authorization")
+        try:
+            claims = state.verify_token(authorization[7:].strip())
+        except Exception as e:  # jwt_rs256.TokenError; never echo the token
+            raise Reject(401, "InvalidToken", "the bearer token was refused: %s" % e)
+        if dcr.lower() != args.dcr_id.lower():
+            raise Reject(404, "NotFound",
+                         "no data collection rule with immutable ID %r" % dcr)
+        if stream not in args.stream:
+            raise Reject(400, "InvalidStream",
+                         "data collection rule %s declares no stream %r" % (dcr, stream))
+
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            raise Reject(415, "UnsupportedMediaType",
+                         "Content-Type %r is not application/json" % content_type)
+        encoding = (self.headers.get("Content-Encoding") or "").strip().lower()
+        if encoding == "gzip":
+            try:
+                body = gunzip_bounded(body, INGESTION_MAX_REQUEST_BYTES)
+            except OverflowError:
+                raise Reject(413, "ContentLengthLimitExceeded",
+                             "body exceeds the %d-byte limit per call once decompressed"
+                             % INGESTION_MAX_REQUEST_BYTES)
+            except ValueError as e:
+                raise Reject(400, "InvalidContentEncoding", "body is not gzip: %s" % e)
+        elif encoding:
+            raise Reject(415, "UnsupportedMediaType",
+                         "Content-Encoding %r is neither gzip nor absent" % encoding)
+        data = self.parse_records(body, "InvalidPayload")
+        truncated = self.check_field_sizes(data, args.ingestion_max_field_bytes)
+        meta = {"api": "ingestion", "dcr_id": dcr, "stream": stream,
+                "principal": claims.get("oid")}
+        return data, meta, truncated
 
     def verify(self, path, body):
         args = self.server.state.args
@@ -466,13 +677,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "POST":
             raise Reject(405, "MethodNotAllowed", "%s accepts only POST" % RESOURCE)
 
-        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
-        versions = query.get("api-version")
-        if not versions:
-            raise Reject(400, "MissingApiVersion", "the api-version query parameter is missing")
-        if versions != [API_VERSION]:
-            raise Reject(400, "InvalidApiVersion",
-                         "api-version %r is not %s" % (",".join(versions), API_VERSION))
+        self.check_api_version(API_VERSION)
 
         content_type = self.headers.get("Content-Type")
         if content_type is None or not content_type.strip():
@@ -531,27 +736,9 @@ class Handler(BaseHTTPRequestHandler):
                          "signature does not match the string to sign %s"
                          % json.dumps(string_to_sign))
 
-        try:
-            text = body.decode("utf-8")
-            if text.startswith("\ufeff"):
-                raise ValueError("body starts with a byte order mark")
-            data = json.loads(text, parse_constant=reject_constant,
-                              object_pairs_hook=object_pairs_no_duplicates)
-        except (UnicodeDecodeError, ValueError) as e:
-            raise Reject(400, "InvalidDataFormat", "body is not valid UTF-8 JSON: %s" % e)
-        if not isinstance(data, list):
-            raise Reject(400, "InvalidDataFormat",
-                         "body must be a JSON array of objects, not %s" % type(data).__name__)
-        if not data:
-            raise Reject(400, "InvalidDataFormat", "body must hold one or more records")
+        data = self.parse_records(body, "InvalidDataFormat")
         for i, record in enumerate(data):
-            if not isinstance(record, dict):
-                raise Reject(400, "InvalidDataFormat",
-                             "record %d is a %s, not an object" % (i, type(record).__name__))
-
-        truncated = 0
-        for i, record in enumerate(data):
-            for name in list(record):
+            for name in record:
                 if name.lower() in RESERVED_PROPERTIES:
                     raise Reject(400, "InvalidDataFormat",
                                  "record %d uses the reserved property %r" % (i, name))
@@ -560,15 +747,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise Reject(400, "StandinInvalidFieldName",
                                  "record %d property %r is not 1-%d letters, digits or "
                                  "underscores" % (i, name, MAX_COLUMN_NAME))
-                size = value_size(record[name])
-                if size > args.max_field_bytes:
-                    if args.truncate_field_values and isinstance(record[name], str):
-                        record[name] = truncate_utf8(record[name], args.max_field_bytes)
-                        truncated += 1
-                        continue
-                    raise Reject(400, "StandinFieldValueTooLarge",
-                                 "record %d property %r is %d bytes; Azure would truncate it to "
-                                 "%d" % (i, name, size, args.max_field_bytes))
+        truncated = self.check_field_sizes(data, args.max_field_bytes)
 
         tgf = self.headers.get("time-generated-field") or None
         out_of_window = 0
@@ -586,7 +765,9 @@ class Handler(BaseHTTPRequestHandler):
                 if not now - TIME_GENERATED_PAST <= stamp <= now + TIME_GENERATED_FUTURE:
                     out_of_window += 1
         resource_id = self.headers.get("x-ms-AzureResourceId") or None
-        return data, log_type, tgf, resource_id, truncated, out_of_window
+        meta = {"api": "data-collector", "log_type": log_type, "time_generated_field": tgf,
+                "resource_id": resource_id}
+        return data, meta, truncated, out_of_window
 
 
 class Server(ThreadingHTTPServer):
@@ -631,6 +812,16 @@ def main(argv=None):
     p.add_argument("--truncate-field-values", action="store_true",
                    help="truncate long string values and count them, as Azure does, "
                         "instead of answering 400")
+    p.add_argument("--dcr-id", help="serve the Logs Ingestion API for this data collection "
+                                    "rule (its immutable ID)")
+    p.add_argument("--stream", action="append", default=[],
+                   help="a stream the DCR declares (repeatable)")
+    p.add_argument("--entra-jwks", help="JSON file with the Entra stand-in's signing keys and "
+                                        "issuer (entra_standin.py --jwks-file)")
+    p.add_argument("--token-issuer", help="issuer to require (default: the JWKS file's)")
+    p.add_argument("--token-audience", default=MONITOR_AUDIENCE,
+                   help="audience to require (default %(default)s)")
+    p.add_argument("--ingestion-max-field-bytes", type=int, default=INGESTION_MAX_FIELD_BYTES)
     p.add_argument("--strict-field-names", action="store_true",
                    help="reject property names that are not letters/digits/underscore "
                         "or are longer than 45 characters")
@@ -660,6 +851,8 @@ def main(argv=None):
         p.error("the shared key is not valid base64")  # never print the key
     if not key_bytes:
         p.error("the shared key is empty")
+    if args.dcr_id and not (args.stream and args.entra_jwks):
+        p.error("--dcr-id needs --stream and --entra-jwks")
     try:
         rules = parse_rules(json.loads(args.rules))
     except ValueError as e:

@@ -43,7 +43,10 @@ protected:
           clock.set(clock.now() + d);
         },
         timeouts);
-    SendResult r = sender.send(body, 1);
+    RecordBatch batch;
+    batch.body = body;
+    batch.ends = {body.size() - 1};
+    SendResult r = sender.send(batch);
     requests = http->requests;
     return r;
   }

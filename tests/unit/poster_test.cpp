@@ -23,7 +23,8 @@ using test_support::TempFile;
 
 // What every FakeSender shares: the bodies it was given and its script.
 // A body containing "FAIL" fails, "FATAL" fails fatally, "SLOW" waits until
-// released.
+// released; the records containing "BAD" fail alone, the others of their
+// batch are accepted (as a sender that split the batch reports).
 struct SenderScript {
   std::mutex mutex;
   std::condition_variable changed;
@@ -48,10 +49,11 @@ struct SenderScript {
 class FakeSender final : public ChunkSender {
 public:
   explicit FakeSender(SenderScript& script) : script_(script) {}
-  SendResult send(const std::string& body, size_t records) override {
+  SendResult send(const RecordBatch& batch) override {
+    const std::string& body = batch.body;
     std::unique_lock<std::mutex> lock(script_.mutex);
     script_.bodies.push_back(body);
-    script_.records.push_back(records);
+    script_.records.push_back(batch.records());
     script_.changed.notify_all();
     if (body.find("SLOW") != std::string::npos)
       script_.changed.wait_for(lock, std::chrono::seconds(5), [&] { return script_.released; });
@@ -65,6 +67,11 @@ public:
       r.error = "HTTP 503; no time left for another attempt before the run's deadline";
     } else if (body.find("FAIL") != std::string::npos) {
       r.error = "HTTP 400: InvalidDataFormat";
+    } else if (body.find("BAD") != std::string::npos) {
+      for (size_t i = 0; i < batch.records(); ++i)
+        if (batch.record(i).find("BAD") != std::string_view::npos)
+          r.failed.push_back(FailedRecords{i, 1, "HTTP 413: record " + std::to_string(i)});
+      r.error = r.failed.front().error;
     } else {
       r.ok = true;
     }
@@ -487,6 +494,85 @@ TEST_F(PosterTest, FailedChunkSparesSpansItDoesNotTouch) {
   EXPECT_TRUE(r.end_of("C").ok);
   EXPECT_EQ(r.end_of("C").delivered, 1);
   expect_stats(r, 3, 1, 2, 1);
+}
+
+// A sender that names the records that failed fails only the spans that
+// hold them: B's one record was accepted though its chunk held A's failed
+// one, so B is delivered and A (which also counts B's record) is not.
+TEST_F(PosterTest, RecordsNamedAsFailedFailOnlyTheirSpans) {
+  PostRun r = run(begin_line("A") + rec("BAD") + "\n" + begin_line("B") + rec("b") + "\n" +
+                  end_line("A") + end_line("B"));
+  ASSERT_EQ(script.bodies.size(), 1u) << "one chunk held both";
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
+  EndLine a = r.end_of("A");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.delivered, 1);
+  EXPECT_NE(a.error.find("HTTP 413: record 0"), std::string::npos) << a.error;
+  EndLine b = r.end_of("B");
+  EXPECT_TRUE(b.ok) << b.error;
+  EXPECT_EQ(b.delivered, 1);
+  expect_stats(r, 1, 1, 0, 1);
+  bool named = false;
+  for (const auto& w : r.warnings)
+    named |= w.find("1 of a chunk's 2 records failed") != std::string::npos;
+  EXPECT_TRUE(named) << testing::PrintToString(r.warnings);
+}
+
+TEST_F(PosterTest, FailedRecordsInsideASpanCountAgainstItsDelivered) {
+  PostRun r = run(begin_line("A") + rec("a", 1) + "\n" + rec("BAD", 2) + "\n" + rec("a", 3) + "\n" +
+                  rec("BAD", 4) + "\n" + end_line("A"));
+  EndLine a = r.end_of("A");
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.delivered, 2);
+  expect_stats(r, 2, 2, 0, 1);
+}
+
+// --pass-records: every record goes on too, in input order with the
+// control lines, and an end line still waits for its chunks.
+TEST_F(PosterTest, PassRecordsWritesEveryRecordInOrder) {
+  config.pass_records = true;
+  const std::string input = begin_line("A") + rec("a", 1) + "\n" + "{\"raw tab\":\"x\ty\"}\n" +
+                            rec("a", 2) + "\n" + end_line("A") + begin_line("B") + rec("b") + "\n" +
+                            end_line("B");
+  PostRun r = run(input);
+  EXPECT_EQ(r.outcome, Outcome::kPartial) << "the record that is not JSON still fails";
+  ASSERT_EQ(r.raw.size(), 9u);
+  std::vector<std::string> in = split_lines(input);
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (i == 4 || i == 7) continue; // end lines are rewritten
+    EXPECT_EQ(r.raw[i], in[i]) << i;
+  }
+  EXPECT_FALSE(r.end_of("A").ok);
+  EXPECT_TRUE(r.end_of("B").ok);
+  EXPECT_EQ(control_kind(r.lines[8]), "stats");
+  expect_stats(r, 3, 1, 2, 0);
+}
+
+TEST_F(PosterTest, PassedRecordsWaitBehindAHeldEndLine) {
+  config.pass_records = true;
+  config.in_flight = 2;
+  const std::string input =
+      begin_line("A") + rec("SLOW") + "\n" + end_line("A") + rec("after") + "\n";
+  TempFile in_file(input);
+  TempFile out_file;
+  std::thread runner([&] {
+    LineReader reader(in_file.fd());
+    LineWriter writer(out_file.fd());
+    Poster poster(
+        config, [this] { return std::make_unique<FakeSender>(script); }, writer, nullptr);
+    poster.run(reader);
+  });
+  ASSERT_TRUE(script.wait_for_bodies(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  std::vector<std::string> early = split_lines(out_file.contents());
+  script.release();
+  runner.join();
+  // Records are not flushed on their own, so A's may still be buffered.
+  ASSERT_GE(early.size(), 1u);
+  ASSERT_LE(early.size(), 2u) << "only begin A and its record before A's chunk is answered";
+  std::vector<std::string> lines = split_lines(out_file.contents());
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[3], rec("after"));
 }
 
 TEST_F(PosterTest, EndWithoutBeginIsNotOk) {

@@ -190,6 +190,19 @@ private:
   }
 };
 
+// A factory whose clients all send through `http`, for code that makes its
+// own client per call (credential and token providers).
+inline HttpClientFactory factory_of(HttpClient& http) {
+  struct Forward final : public HttpClient {
+    explicit Forward(HttpClient& to) : to(to) {}
+    Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
+      return to.send(request, sink);
+    }
+    HttpClient& to;
+  };
+  return [&http] { return std::unique_ptr<HttpClient>(std::make_unique<Forward>(http)); };
+}
+
 // A context for signed calls to `service` through `http`, signed with
 // `credentials` at `clock`'s time; sleeping between retries does nothing.
 inline aws::ServiceContext service_context(HttpClient& http, aws::CredentialsProvider& credentials,

@@ -1,7 +1,10 @@
-// la-post: post records to Azure Log Analytics (HTTP Data Collector API) and
-// re-emit each message's end line with ok and delivered set from the result.
+// la-post: post records to Azure Log Analytics (the Logs Ingestion API or the
+// HTTP Data Collector API) and re-emit each message's end line with ok and
+// delivered set from the result.
+#include "common/azure/default_token_provider.h"
 #include "common/curl_http.h"
 #include "common/la/data_collector_sender.h"
+#include "common/la/logs_ingestion_sender.h"
 #include "common/stream.h"
 #include "tools/la-post/options.h"
 #include "tools/tool_support.h"
@@ -13,11 +16,25 @@ namespace c42::la_post {
 Outcome run(const Config& config) {
   if (config.check_only) return Outcome::kOk;
   SystemClock clock;
-  ChunkSenderFactory senders = [&config, &clock] {
-    return std::unique_ptr<ChunkSender>(std::make_unique<la::DataCollectorSender>(
-        std::make_unique<CurlHttpClient>(), config.target, clock, config.retry, real_sleeper(),
-        config.timeouts));
-  };
+  ProcessEnvironment env;
+  HttpClientFactory http = [] { return std::make_unique<CurlHttpClient>(); };
+  std::unique_ptr<azure::TokenProvider> tokens;
+  ChunkSenderFactory senders;
+  if (config.api == Api::kIngestion) {
+    // Managed identity, client secret or workload identity, as the
+    // environment configures, cached and renewed before expiry; one
+    // provider serves every worker.
+    tokens = azure::default_token_provider(env, clock, http);
+    senders = [&config, &clock, &http, &tokens] {
+      return std::unique_ptr<ChunkSender>(std::make_unique<la::LogsIngestionSender>(
+          http(), config.ingestion, *tokens, clock, config.retry, real_sleeper(), config.timeouts));
+    };
+  } else {
+    senders = [&config, &clock, &http] {
+      return std::unique_ptr<ChunkSender>(std::make_unique<la::DataCollectorSender>(
+          http(), config.target, clock, config.retry, real_sleeper(), config.timeouts));
+    };
+  }
   LineWriter out(STDOUT_FILENO);
   LineReader in(STDIN_FILENO, kMaxStreamLineBytes);
   Poster poster(config.post, senders, out, tool::stderr_report());

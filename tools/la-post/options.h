@@ -3,6 +3,7 @@
 
 #include "common/environment.h"
 #include "common/http.h"
+#include "common/la/logs_ingestion_sender.h"
 #include "common/la/shared_key.h"
 #include "common/result.h"
 #include "common/retry.h"
@@ -10,8 +11,12 @@
 
 namespace c42::la_post {
 
+enum class Api { kDataCollector, kIngestion };
+
 struct Config {
-  la::DataCollectorTarget target; // the shared key read and checked
+  Api api = Api::kDataCollector;
+  la::DataCollectorTarget target;    // --api data-collector, the shared key read and checked
+  la::LogsIngestionTarget ingestion; // --api ingestion
   PostConfig post;
   RetryPolicy retry; // with the run's deadline
   Timeouts timeouts;
