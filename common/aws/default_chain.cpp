@@ -8,25 +8,11 @@
 #include "common/aws/imds_credentials_provider.h"
 #include "common/aws/profile_credentials_provider.h"
 #include "common/aws/web_identity_credentials_provider.h"
-#include "common/azure/token_provider.h"
+#include "common/azure/default_token_provider.h"
 
 #include <vector>
 
 namespace c42::aws {
-
-namespace {
-
-// SEAM (Azure identity): the azure/ layer's token sources land on main with
-// common/azure/*.cpp; once merged, this body is the one line
-//   return azure::default_token_provider(env, clock, std::move(http));
-// Until then the Azure identity source says this build has none.
-std::unique_ptr<azure::TokenProvider>
-azure_token_provider(const Environment& env, const Clock& clock, HttpClientFactory http) {
-  (void)env, (void)clock, (void)http;
-  return nullptr;
-}
-
-} // namespace
 
 std::unique_ptr<CredentialsProvider>
 default_credentials_provider(const Environment& env, const Clock& clock, HttpClientFactory http,
@@ -35,8 +21,8 @@ default_credentials_provider(const Environment& env, const Clock& clock, HttpCli
   std::vector<std::unique_ptr<CredentialsProvider>> providers;
   providers.push_back(std::make_unique<EnvCredentialsProvider>(env));
   providers.push_back(std::make_unique<WebIdentityCredentialsProvider>(env, net));
-  providers.push_back(
-      std::make_unique<AzureCredentialsProvider>(env, azure_token_provider(env, clock, http), net));
+  providers.push_back(std::make_unique<AzureCredentialsProvider>(
+      env, azure::default_token_provider(env, clock, http), net));
   providers.push_back(std::make_unique<ProfileCredentialsProvider>(env, net));
   providers.push_back(std::make_unique<ContainerCredentialsProvider>(env, net));
   providers.push_back(std::make_unique<ImdsCredentialsProvider>(env, net));

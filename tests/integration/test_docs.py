@@ -54,18 +54,19 @@ AWS_COMMON = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 # tools/tool_support.cpp reads C42_DRIVER_PID in every tool.
 EDGE = ["C42_DRIVER_PID"]
 # What the Microsoft Entra token sources in common/azure read (la-post's
-# Logs Ingestion API).
+# Logs Ingestion API, and the AWS tools' Azure identity exchanged at STS).
 AZURE_IDENTITY = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
                   "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "IDENTITY_ENDPOINT",
                   "IDENTITY_HEADER", "AZURE_POD_IDENTITY_AUTHORITY_HOST"]
 ENV_READ = {
-    "sqs-poll": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
-    "s3-fetch": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_S3", "AWS_S3_FORCE_PATH_STYLE"],
+    "sqs-poll": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
+    "s3-fetch": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_S3",
+                                                      "AWS_S3_FORCE_PATH_STYLE"],
     "c42-transform": EDGE + ["LA_API"],
     "la-post": EDGE + AZURE_IDENTITY + [
         "LA_API", "LA_INGESTION_ENDPOINT", "LA_DCR_ID", "LA_STREAM", "LA_TOKEN_SCOPE",
         "LA_WORKSPACE_ID", "LA_SHARED_KEY", "LA_LOG_TYPE", "LA_ENDPOINT"],
-    "sqs-ack": EDGE + AWS_COMMON + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
+    "sqs-ack": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
     "c42-ship": [],
 }
 

@@ -384,19 +384,39 @@ class IdentityTest(peers.MotoCase):
 
     # --- (f) an Azure managed identity exchanged at STS ---
 
-    def test_azure_managed_identity_through_sts(self):
-        env = dict(self.entra.app_service_env(), AWS_ROLE_ARN=self.role,
-                   C42_AZURE_TOKEN_AUDIENCE=sts.AZURE_AUDIENCE)
+    def azure_env(self, identity, audience=sts.AZURE_AUDIENCE):
         self.secrets.append(self.entra.identity_header)
-        probe = self.tool("sqs-poll", ["--check-config", "--queue-url", "q"], env)
-        if b"has no Azure token source" in probe.stderr:
-            self.skipTest("azure::default_token_provider has not landed (common/azure/*.cpp on "
-                          "main); the seam in common/aws/default_chain.cpp waits for it")
-        self.assertEqual(probe.returncode, 0, probe.stderr)
+        return dict(identity, AWS_ROLE_ARN=self.role, C42_AZURE_TOKEN_AUDIENCE=audience)
+
+    def test_azure_managed_identity_through_sts(self):
+        # An Azure Function: App Service's identity endpoint, no AWS key.
+        env = self.azure_env(self.entra.app_service_env())
+        before = self.entra.stats()
         self.ship(env)
         provider, arn, _ = self.whoami(env)
         self.assertEqual(provider, "Azure identity (C42_AZURE_TOKEN_AUDIENCE)")
         self.assertRegex(arn, ROLE_SESSION)
+        after = self.entra.stats()
+        self.assertEqual(after.get("app-service ok", 0) - before.get("app-service ok", 0), 4)
+
+    def test_azure_vm_managed_identity_through_sts(self):
+        # A virtual machine: the managed identity of Azure's IMDS.
+        provider, arn, _ = self.whoami(self.azure_env(self.entra.imds_env(user_assigned=True)))
+        self.assertEqual(provider, "Azure identity (C42_AZURE_TOKEN_AUDIENCE)")
+        self.assertRegex(arn, ROLE_SESSION)
+
+    def test_azure_identity_refusals(self):
+        wrong_audience = self.azure_env(self.entra.app_service_env(), "api://someone-else")
+        self.assert_refused(wrong_audience,
+                            "Azure identity (C42_AZURE_TOKEN_AUDIENCE): STS refused the Azure "
+                            "token for C42_AZURE_TOKEN_AUDIENCE (api://someone-else/.default) "
+                            "from managed identity",
+                            "InvalidIdentityToken: Incorrect token audience",
+                            tools=("sqs-poll", "s3-fetch", "sqs-ack"))
+        wrong_header = dict(self.azure_env(self.entra.app_service_env()),
+                            IDENTITY_HEADER="not-the-header")
+        self.assert_refused(wrong_header, "Azure identity (C42_AZURE_TOKEN_AUDIENCE): no Azure "
+                                          "token for api://c42-ship-aws/.default: ")
 
     # --- error paths ---
 
