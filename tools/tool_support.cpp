@@ -211,8 +211,10 @@ Result<NetworkLimits> network_limits(const NetworkOptions& options) {
 }
 
 void add_aws_footer(CLI::App& app, const std::string& endpoint_variable) {
-  app.footer("Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-             "AWS_SESSION_TOKEN and AWS_REGION; " +
+  app.footer("AWS credentials come from the standard chain: the environment, a web identity "
+             "token file, an Azure identity exchanged at STS (AWS_ROLE_ARN with "
+             "C42_AZURE_TOKEN_AUDIENCE), ~/.aws profiles, container credentials or EC2 instance "
+             "metadata (sqs-poll(1) gives the order); the region from AWS_REGION. " +
              endpoint_variable + " or AWS_ENDPOINT_URL override the endpoint. See " + g_name +
              "(1).");
 }
