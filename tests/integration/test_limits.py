@@ -165,6 +165,8 @@ class NumbersAndSettingsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 4)
         one_line_error(self, r, "s3-fetch", "AWS_ACCESS_KEY_ID")
 
+    @unittest.skipIf(os.environ.get("C42_SANITIZE"),
+                     "AddressSanitizer needs more address space than the limit this test sets")
     def test_too_many_threads_is_one_line_and_status_70(self):
         # Each worker's stack needs address space; 64 of them do not fit.
         env = dict(AWS_OFFLINE, AWS_ENDPOINT_URL="http://127.0.0.1:9")
