@@ -8,8 +8,15 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace c42 {
+
+// Untrusted text (a reply body, a peer's message) made fit for one line of
+// diagnostics: control characters become spaces and anything past `limit`
+// bytes is cut at a UTF-8 boundary and marked "...". Peers can send
+// megabytes of anything; an error line must stay one short line.
+std::string one_line(std::string_view text, size_t limit = 300);
 
 enum class Severity { kWarning, kError };
 

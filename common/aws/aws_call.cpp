@@ -1,6 +1,7 @@
 #include "common/aws/aws_call.h"
 
 #include "common/aws/xml_text.h"
+#include "common/diagnostics.h"
 #include "common/json_value.h"
 
 #include <algorithm>
@@ -8,13 +9,6 @@
 namespace c42::aws {
 
 namespace {
-
-std::string one_line(std::string text, size_t limit = 300) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (text.size() > limit) text = text.substr(0, limit) + "...";
-  return text;
-}
 
 // A code this caller's operation retries beyond the standard list.
 bool retried_by_caller(const ServiceContext& ctx, const HttpResponse& response) {

@@ -2,6 +2,7 @@
 
 #include "common/aws/endpoints.h"
 #include "common/aws/xml_text.h"
+#include "common/diagnostics.h"
 #include "common/time_format.h"
 
 #include <utility>
@@ -48,6 +49,36 @@ std::string explain_refusal(const HttpResponse& response, const WebIdentityReque
     return "STS rejected the request (" + said + "): check the role ARN '" + r.role_arn +
            "' and the session name '" + r.session_name + "'";
   return "STS refused AssumeRoleWithWebIdentity for " + r.role_arn + " (" + said + ")";
+}
+
+// The credentials of a 200 AssumeRoleWithWebIdentity reply. The reply is
+// untrusted: a broken or hostile endpoint could echo the token in the one
+// field we quote, so it is redacted before the quote is cut short.
+Result<AssumedRole> read_assumed_role(const std::string& body, const std::string& token) {
+  const std::string action = "AssumeRoleWithWebIdentity";
+  auto result = xml_text(body, "AssumeRoleWithWebIdentityResult");
+  auto credentials = result ? xml_text(*result, "Credentials") : std::nullopt;
+  if (!credentials) return make_error(unreadable(action, "no Credentials"));
+  AssumedRole role;
+  Credentials& c = role.credentials;
+  c.access_key_id = xml_text(*credentials, "AccessKeyId").value_or("");
+  c.secret_access_key = xml_text(*credentials, "SecretAccessKey").value_or("");
+  c.session_token = xml_text(*credentials, "SessionToken").value_or("");
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
+    return make_error(
+        unreadable(action, "AccessKeyId, SecretAccessKey or SessionToken is missing"));
+  std::string expiration = xml_text(*credentials, "Expiration").value_or("");
+  auto expires = parse_iso8601(expiration);
+  if (!expires.ok())
+    return make_error(unreadable(action, "Expiration '" + one_line(without(expiration, token), 40) +
+                                             "' is not ISO 8601"));
+  c.expiration = *expires;
+  auto user = xml_text(*result, "AssumedRoleUser");
+  role.arn = user ? xml_text(*user, "Arn").value_or("") : "";
+  role.subject = xml_text(*result, "SubjectFromWebIdentityToken").value_or("");
+  role.audience = xml_text(*result, "Audience").value_or("");
+  role.provider = xml_text(*result, "Provider").value_or("");
+  return role;
 }
 
 } // namespace
@@ -100,28 +131,7 @@ Result<AssumedRole> StsClient::assume_role_with_web_identity(const WebIdentityRe
     return Error{without(response.error().message, r.token), response.error().kind};
   if (response->status != 200) return make_error(without(explain_refusal(*response, r), r.token));
 
-  auto result = xml_text(response->body, "AssumeRoleWithWebIdentityResult");
-  auto credentials = result ? xml_text(*result, "Credentials") : std::nullopt;
-  if (!credentials) return make_error(unreadable(action, "no Credentials"));
-  AssumedRole role;
-  Credentials& c = role.credentials;
-  c.access_key_id = xml_text(*credentials, "AccessKeyId").value_or("");
-  c.secret_access_key = xml_text(*credentials, "SecretAccessKey").value_or("");
-  c.session_token = xml_text(*credentials, "SessionToken").value_or("");
-  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
-    return make_error(
-        unreadable(action, "AccessKeyId, SecretAccessKey or SessionToken is missing"));
-  std::string expiration = xml_text(*credentials, "Expiration").value_or("");
-  auto expires = parse_iso8601(expiration);
-  if (!expires.ok())
-    return make_error(unreadable(action, "Expiration '" + expiration + "' is not ISO 8601"));
-  c.expiration = *expires;
-  auto user = xml_text(*result, "AssumedRoleUser");
-  role.arn = user ? xml_text(*user, "Arn").value_or("") : "";
-  role.subject = xml_text(*result, "SubjectFromWebIdentityToken").value_or("");
-  role.audience = xml_text(*result, "Audience").value_or("");
-  role.provider = xml_text(*result, "Provider").value_or("");
-  return role;
+  return read_assumed_role(response->body, r.token);
 }
 
 Result<CallerIdentity> StsClient::get_caller_identity() {

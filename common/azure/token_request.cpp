@@ -1,6 +1,7 @@
 #include "common/azure/token_request.h"
 
 #include "common/decimal.h"
+#include "common/diagnostics.h"
 #include "common/json_value.h"
 #include "common/uri.h"
 
@@ -9,13 +10,6 @@ namespace c42::azure {
 namespace {
 
 constexpr const char* kDefaultSuffix = "/.default";
-
-std::string one_line(std::string text, size_t limit = 300) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  if (text.size() > limit) text = text.substr(0, limit) + "...";
-  return text;
-}
 
 // Entra's error body: {"error": "invalid_client", "error_description":
 // "AADSTS7000215: ..."}; managed identity endpoints use the same members.

@@ -1,5 +1,6 @@
 #include "common/stages/announcement.h"
 
+#include "common/diagnostics.h"
 #include "common/json_value.h"
 #include "common/uri.h"
 
@@ -17,22 +18,10 @@ namespace {
 constexpr size_t kExcerptBytes = 80;
 constexpr size_t kParserMessageBytes = 160;
 
-// A short, single-line quote of untrusted text for error messages: bodies can
-// be 256 KiB and may hold anything, so never dump them whole.
+// A short quote of untrusted text for error messages: bodies can be 256 KiB
+// and may hold anything, so never dump them whole.
 std::string excerpt(std::string_view text) {
-  size_t cut = text.size();
-  if (cut > kExcerptBytes) {
-    cut = kExcerptBytes;
-    // Back off so a multi-byte UTF-8 sequence is not split.
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
-      --cut;
-  }
-  std::string out;
-  out.reserve(cut + 3);
-  for (unsigned char c : text.substr(0, cut))
-    out.push_back(c < 0x20 || c == 0x7f ? ' ' : c);
-  if (cut < text.size()) out += "...";
-  return "'" + out + "'";
+  return "'" + one_line(text, kExcerptBytes) + "'";
 }
 
 // An object is one announcement; an array can only be a list of Code42

@@ -56,3 +56,17 @@ TEST(RepeatedReport, WithoutAReportNothingHappens) {
 
 } // namespace
 } // namespace c42
+
+TEST(OneLine, ControlCharactersBecomeSpaces) {
+  EXPECT_EQ(c42::one_line("a\nb\r\tc\x7f\x01"
+                          "d"),
+            "a b  c  d");
+}
+
+TEST(OneLine, LongTextIsCutAtAUtf8BoundaryAndMarked) {
+  EXPECT_EQ(c42::one_line("abcdef", 6), "abcdef");
+  EXPECT_EQ(c42::one_line("abcdefg", 6), "abcdef...");
+  // "\xC3\xA9" is one character; a cut inside it backs off before it.
+  EXPECT_EQ(c42::one_line("abcde\xC3\xA9z", 6), "abcde...");
+  EXPECT_EQ(c42::one_line("abcd\xC3\xA9z", 6), "abcd\xC3\xA9...");
+}

@@ -210,6 +210,19 @@ TEST_F(StsWebIdentity, RepliesWithoutCredentialsOrWithABadExpirationAreUnreadabl
   EXPECT_EQ(bad_date.error().message.find("wJalrXUtnFEMI"), std::string::npos);
 }
 
+TEST_F(StsWebIdentity, AnEchoedTokenInAQuotedFieldIsRedactedAndTheQuoteStaysOneLine) {
+  const std::string echoed = std::string(kToken) + "\n" + std::string(kToken);
+  http.script.push_back(
+      reply(200, std::string(kAssumed).replace(std::string(kAssumed).find("2024-05-01T13:00:00Z"),
+                                               20, echoed)));
+  auto result = assume();
+  ASSERT_FALSE(result.ok());
+  const std::string& message = result.error().message;
+  EXPECT_NE(message.find("Expiration '[token]"), std::string::npos) << message;
+  EXPECT_EQ(message.find(std::string(kToken).substr(0, 12)), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+}
+
 // --- GetCallerIdentity ---
 
 TEST(StsCallerIdentity, IsSignedForStsAndReadsTheIdentity) {
