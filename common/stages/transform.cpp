@@ -52,6 +52,12 @@ size_t replaced_length(std::string_view line) {
   return length;
 }
 
+void append_record_id(std::string& out, const SourceRecord& record) {
+  out += ",\"Record_Id\":\"";
+  out += transform_record_id(record.bucket, record.key, record.etag, record.index);
+  out += '"';
+}
+
 void append_base64_member(std::string& out, std::string_view bytes) {
   out += ",\"Raw_Data_Base64\":\"";
   out += base64_encode(bytes);
@@ -106,6 +112,7 @@ void Transformer::transform(const SourceRecord& record, std::string& out) {
     prefix += ",\"Event_Time\":";
     append_json_string(prefix, event_time(record));
   }
+  if (config_.row_id) append_record_id(prefix, record);
 
   const std::string_view line = record.line;
   const size_t mark = out.size();
@@ -143,15 +150,15 @@ void Transformer::append_parts(const SourceRecord& record, const std::string& pr
   // Raw bytes per part such that their base64 fits too.
   const size_t max_raw = valid_utf8 ? max : max / 4 * 3;
   std::vector<size_t> ends = cut_points(line, max, max_raw);
-  const std::string id = transform_record_id(record.bucket, record.key, record.etag, record.index);
+  // With row ids the prefix already holds the Record_Id.
+  std::string id_prefix = prefix;
+  if (!config_.row_id) append_record_id(id_prefix, record);
   const std::string count = std::to_string(ends.size());
   size_t start = 0;
   for (size_t part = 0; part < ends.size(); ++part) {
     std::string_view bytes = line.substr(start, ends[part] - start);
-    out += prefix;
-    out += ",\"Record_Id\":\"";
-    out += id;
-    out += "\",\"Part_Number\":";
+    out += id_prefix;
+    out += ",\"Part_Number\":";
     out += std::to_string(part + 1);
     out += ",\"Part_Count\":";
     out += count;

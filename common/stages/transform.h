@@ -3,7 +3,7 @@
 //
 // Output row (members in this order; optional ones only when they apply):
 //   {"Bucket_Name":…,"Key":…,"Actual_Time":…[,"Event_Time":…]
-//    [,"Record_Id":…,"Part_Number":N,"Part_Count":M]
+//    [,"Record_Id":…[,"Part_Number":N,"Part_Count":M]]
 //    ,"Raw_Data":…[,"Raw_Data_Base64":…]}
 // Raw_Data decodes to the original line byte for byte. A line that is not
 // valid UTF-8 cannot be a JSON string as is: Raw_Data then holds it with
@@ -22,12 +22,16 @@
 // ids and its duplicate parts can be dropped when joining, while the parts
 // of an overwritten key's old and new versions never join.
 //
+// Row ids. With row_id every row carries that Record_Id, whole rows too, so
+// that any row a redelivery repeats can be removed in a query (c42-stream(7)
+// gives it); a whole row's id is the one its parts would have had.
+//
 // Joining the parts back in KQL (Data Collector API table; columns carry the
 // type suffixes _s and _d it adds, and exist only once some row had them:
 // use column_ifexists() in saved queries that must run before that):
 //
 //   Code42Logs_CL
-//   | where isnotempty(Record_Id_s)
+//   | where isnotnull(Part_Count_d) // split lines only: whole rows have no Part_Count
 //   // A redelivered object repeats parts; keep one per (Record_Id, Part_Number).
 //   | summarize arg_max(TimeGenerated, Raw_Data_s, Part_Count_d, Bucket_Name_s, Key_s)
 //       by Record_Id_s, Part_Number = toint(Part_Number_d)
@@ -74,6 +78,8 @@ struct TransformConfig {
   // Top-level string member of the original line copied to Event_Time;
   // empty: no Event_Time.
   std::string time_field;
+  // Give whole rows a Record_Id too, not only the parts of split lines.
+  bool row_id = false;
 };
 
 struct TransformStats {
@@ -82,8 +88,8 @@ struct TransformStats {
   uint64_t split_records = 0;  // records written as several parts
   uint64_t invalid_utf8 = 0;   // records whose line was not valid UTF-8
   uint64_t time_fallbacks = 0; // Event_Time not taken from time_field
-  uint64_t skipped = 0;      // lines that could not be read as records
-  uint64_t unattributed = 0; // of those, lines outside any message span
+  uint64_t skipped = 0;        // lines that could not be read as records
+  uint64_t unattributed = 0;   // of those, lines outside any message span
 };
 
 // First 32 hex digits of sha256(bucket '\0' key '\0' etag '\0' decimal index).

@@ -285,6 +285,89 @@ TEST(TransformSplit, InvalidLineSplitsWhenOnlyItsBase64IsTooLong) {
   EXPECT_EQ(joined, line);
 }
 
+TransformConfig with_row_id(size_t max_field_bytes = kDefaultMaxFieldBytes) {
+  TransformConfig config;
+  config.max_field_bytes = max_field_bytes;
+  config.row_id = true;
+  return config;
+}
+
+TEST(TransformRowId, WholeRowCarriesRecordIdBeforeRawData) {
+  SourceRecord r = make_record(R"({"eventId":"e1"})");
+  EXPECT_EQ(transform_one(r, with_row_id()),
+            "{\"Bucket_Name\":\"code42-bucket\",\"Key\":\"exports/2024/01/02/events.json.gz\","
+            "\"Actual_Time\":\"2024-01-02T03:04:05Z\",\"Record_Id\":\"" +
+                expected_id(r) +
+                "\","
+                "\"Raw_Data\":\"{\\\"eventId\\\":\\\"e1\\\"}\"}\n");
+}
+
+// A line's id must not depend on whether it was split, nor on the option:
+// parts written with and without --row-id, and the whole row of the same
+// line under a larger limit, all carry the same Record_Id.
+TEST(TransformRowId, WholeRowsAndSplitPartsAgree) {
+  SourceRecord r = make_record(std::string(5000, 'x'), "2024-01-02T03:04:05Z", 42);
+  auto parts = parse_rows(transform_one(r, with_row_id(1024)));
+  TransformConfig plain;
+  plain.max_field_bytes = 1024;
+  EXPECT_EQ(transform_one(r, with_row_id(1024)), transform_one(r, plain));
+  ASSERT_EQ(parts.size(), 5u);
+  auto whole = parse_rows(transform_one(r, with_row_id(8192)));
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0]["Record_Id"].asString(), expected_id(r));
+  for (const Json::Value& part : parts)
+    EXPECT_EQ(part["Record_Id"].asString(), whole[0]["Record_Id"].asString());
+  EXPECT_FALSE(whole[0].isMember("Part_Number"));
+  EXPECT_FALSE(whole[0].isMember("Part_Count"));
+  EXPECT_EQ(whole[0]["Raw_Data"].asString(), r.line);
+}
+
+TEST(TransformRowId, RedeliveryRepeatsTheIdAndAnotherLineOrVersionDoesNot) {
+  SourceRecord r = make_record("{\"a\":1}");
+  const std::string first = parse_rows(transform_one(r, with_row_id()))[0]["Record_Id"].asString();
+  EXPECT_EQ(parse_rows(transform_one(r, with_row_id()))[0]["Record_Id"].asString(), first);
+  SourceRecord next_line = r;
+  next_line.index = r.index + 1;
+  SourceRecord new_version = r;
+  new_version.etag = "\"00000000000000000000000000000000\"";
+  for (const SourceRecord& other : {next_line, new_version}) {
+    std::string id = parse_rows(transform_one(other, with_row_id()))[0]["Record_Id"].asString();
+    EXPECT_EQ(id, expected_id(other));
+    EXPECT_NE(id, first);
+  }
+}
+
+TEST(TransformRowId, InvalidUtf8WholeRowKeepsItsBytesAndGetsAnId) {
+  const std::string line = "bad \xFF byte";
+  SourceRecord r = make_record(line);
+  auto rows = parse_rows(transform_one(r, with_row_id()));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["Record_Id"].asString(), expected_id(r));
+  EXPECT_EQ(decode_base64(rows[0]["Raw_Data_Base64"]), line);
+  EXPECT_FALSE(rows[0].isMember("Part_Number"));
+}
+
+TEST(TransformRowId, SplitRowsWithEventTimeKeepTheDocumentedOrder) {
+  TransformConfig config = with_row_id(1024);
+  config.time_field = "t";
+  SourceRecord r =
+      make_record("{\"t\":\"2024-05-06T07:08:09Z\",\"pad\":\"" + std::string(3000, 'p') + "\"}");
+  std::string out = transform_one(r, config);
+  std::string first = out.substr(0, out.find('\n'));
+  const std::vector<std::string> order = {
+      "\"Bucket_Name\":", "\"Key\":",         "\"Actual_Time\":", "\"Event_Time\":",
+      "\"Record_Id\":",   "\"Part_Number\":", "\"Part_Count\":",  "\"Raw_Data\":"};
+  size_t at = 0;
+  for (const std::string& member : order) {
+    size_t found = first.find(member);
+    ASSERT_NE(found, std::string::npos) << member;
+    EXPECT_GE(found, at) << member;
+    at = found;
+  }
+  EXPECT_EQ(first.find("\"Record_Id\":", first.find("\"Record_Id\":") + 1), std::string::npos)
+      << "Record_Id twice";
+}
+
 TEST(TransformTime, CopiesTimeField) {
   TransformConfig config;
   config.time_field = "@timestamp";

@@ -44,6 +44,11 @@ Result<Config> parse_options(int argc, char** argv, const Environment& env) {
           },
           ""))
       ->type_name("NAME");
+  app.add_flag("--row-id", config.transform.row_id,
+               "Give every row a Record_Id, not only the parts of a split line: the first 32 "
+               "hex digits of the SHA-256 of bucket, key, ETag and line index, the same on every "
+               "delivery of the object, so that rows a redelivery repeats can be removed in a "
+               "query.");
   tool::add_check_config(app, config.check_only);
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
