@@ -356,6 +356,17 @@ class StreamContract(unittest.TestCase):
                         self.fail("%s lacks this KQL line of %s (or has it out of order): %s"
                                   % (name, what, line))
 
+    def test_kql_removing_duplicates_for_both_tables(self):
+        # c42-transform --row-id gives every row the id the queries key on;
+        # one query per table, keyed on the id and the part, for whole rows
+        # and split parts alike.
+        doc = " ".join(l.strip() for l in self.text.splitlines())
+        self.assertIn("c42-transform --row-id", doc)
+        for table in [r"Record_Id_s, Part = tostring\(column_ifexists\(\"Part_Number_d\"",
+                      r"Record_Id, Part = tostring\(Part_Number\)"]:
+            self.assertRegex(doc, r"summarize arg_min\(TimeGenerated, \*\)\s+by " + table)
+        self.assertIn("--row-id", source("tools", "c42-transform", "options.cpp"))
+
     def test_guarantees_and_line_rules(self):
         for phrase in ["U+2028", "U+2029", "blank lines", "without a line feed",
                        "Duplicates are possible, loss is not", "unchanged and in the order"]:
