@@ -251,6 +251,7 @@ class Arguments(DriverCase):
              "cannot cover a hard limit of 43225 s"),
             ({"C42_LENIENT": "yes"}, [], "C42_LENIENT takes 0 or 1, not 'yes'"),
             ({"C42_RELEASE": "2"}, [], "C42_RELEASE takes 0 or 1, not '2'"),
+            ({"C42_ROW_ID": "true"}, [], "C42_ROW_ID takes 0 or 1, not 'true'"),
         ]
         for settings, args, message in cases:
             with self.subTest(settings=settings, args=args):
@@ -496,9 +497,18 @@ class Runs(DriverCase):
             self.assertEqual(option(name, "--stall-timeout"), "7")
         self.assertFalse(any("timeout" in a or "deadline" in a
                              for a in runs["c42-transform"]["args"]))
+        self.assertNotIn("--row-id", runs["c42-transform"]["args"])
         self.assertEqual(option("s3-fetch", "--skip-older-than"), "2d")
         self.assertEqual(option("s3-fetch", "--skip-before"), "none")
         self.assertEqual(option("sqs-poll", "--visibility-timeout"), "100")
+
+    def test_row_id_setting_gives_every_row_its_record_id(self):
+        _, _, runs = self.recorded_run(C42_ROW_ID="1")
+        self.assertIn("--row-id", runs["c42-transform"]["args"])
+        rows = self.la.records()
+        self.assertEqual(len(rows), 20)
+        self.assertTrue(all(len(row.get("Record_Id", "")) == 32 for row in rows), rows[0])
+        self.assertEqual(len({row["Record_Id"] for row in rows}), 20)
 
     # Item 5 -----------------------------------------------------------------
 
