@@ -22,19 +22,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "harness"))
-
-
-def peak_rss_kib(pid):
-    """VmHWM of a running process (exec starts a fresh address space, so it
-    is the tool's own peak, unlike wait4's ru_maxrss after a fork)."""
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+from procs import peak_rss_kib  # noqa: E402
 
 
 def cpu_of(procs):

@@ -27,6 +27,7 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import dataset  # noqa: E402
 import peers  # noqa: E402
+from procs import alive, children_of  # noqa: E402
 from test_pipeline import reassemble  # noqa: E402
 from tools import BIN_DIR, DRIVER  # noqa: E402
 
@@ -74,38 +75,6 @@ def clean_env(**extra):
            if not k.startswith(("AWS_", "LA_", "SQS_", "C42_"))}
     env.update({k: str(v) for k, v in extra.items()})
     return env
-
-
-def proc_stat(pid):
-    """(state, ppid) of a process, or None when it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            text = f.read()
-    except OSError:
-        return None
-    fields = text[text.rindex(")") + 2:].split()
-    return fields[0], int(fields[1])
-
-
-def children_of(pid):
-    """{pid: command name} of the live children of pid."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        st = proc_stat(int(entry))
-        if st and st[1] == pid and st[0] not in "ZX":
-            try:
-                with open("/proc/%s/comm" % entry) as f:
-                    found[int(entry)] = f.read().strip()
-            except OSError:
-                pass
-    return found
-
-
-def alive(pid):
-    st = proc_stat(pid)
-    return st is not None and st[0] not in "ZX"
 
 
 def parse_iso(text):
