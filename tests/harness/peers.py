@@ -170,11 +170,13 @@ class LogAnalytics:
     """The strict Log Analytics stand-in with a fresh workspace and key. Given
     an Entra stand-in (tests/harness/entra.py), it also serves the Logs
     Ingestion API for a fresh DCR with one stream, taking the tokens that
-    Entra issues for https://monitor.azure.com."""
+    Entra issues for https://monitor.azure.com. With digest_over, string
+    values longer than that many bytes are stored as their SHA-256 and
+    length (la_standin.py --digest-over)."""
 
     STREAM = "Custom-Code42Logs_CL"
 
-    def __init__(self, workdir, rules=None, entra=None):
+    def __init__(self, workdir, rules=None, entra=None, digest_over=0):
         self.workspace_id = str(uuid.uuid4())
         self.shared_key = base64.b64encode(os.urandom(64)).decode()
         self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
@@ -192,6 +194,8 @@ class LogAnalytics:
                     "--entra-jwks", entra.jwks_file]
         if rules:
             cmd += ["--rules", json.dumps(rules)]
+        if digest_over:
+            cmd += ["--digest-over", str(digest_over)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while not read_text(port_file).strip():
