@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 
 SOURCE_DIR = os.environ.get(
@@ -37,3 +38,37 @@ def controls(objs, kind=None):
 
 def records(objs):
     return [o for o in objs if "@c42" not in o]
+
+
+def start_driver(test, args, env, driver=DRIVER):
+    """Starts the driver in a process group of its own; the test's cleanup
+    kills the group if the run is still going."""
+    proc = subprocess.Popen([driver] + list(args), env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    test.addCleanup(stop_group, proc)
+    return proc
+
+
+def stop_group(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def finish_driver(test, proc, timeout):
+    """(status, stdout, stderr, statistics) of a run started by start_driver:
+    the output as text, the statistics (the --json line) or None. A run
+    still going after `timeout` seconds is killed and fails the test."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        test.fail("c42-ship did not finish within %d s: %s" % (timeout, err.decode()))
+    out, err = out.decode(), err.decode("utf-8", "replace")
+    lines = out.strip().splitlines()
+    stats = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
+    return proc.returncode, out, err, stats

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ import dataset  # noqa: E402
 import peers  # noqa: E402
 from procs import alive, children_of  # noqa: E402
 from test_pipeline import reassemble  # noqa: E402
-from tools import BIN_DIR, DRIVER  # noqa: E402
+from tools import BIN_DIR, DRIVER, finish_driver, start_driver  # noqa: E402
 
 DRIVER = os.environ.get("C42_SHIP_UNDER_TEST") or DRIVER
 STAGES = ["sqs-poll", "s3-fetch", "c42-transform", "la-post", "sqs-ack"]
@@ -110,30 +109,11 @@ class DriverCase(unittest.TestCase):
     def start(self, args, env):
         env = dict(env)
         env.setdefault("TMPDIR", self.tmpdir)
-        proc = subprocess.Popen([DRIVER] + list(args), env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
-        self.addCleanup(self.stop_group, proc)
-        return proc
-
-    def stop_group(self, proc):
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        return start_driver(self, args, env, DRIVER)
 
     def finish(self, proc, timeout=60):
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            self.fail("c42-ship did not finish within %d s: %s" % (timeout, err.decode()))
-        self.out, self.err = out.decode(), err.decode()
-        lines = self.out.strip().splitlines()
-        self.stats = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
-        return proc.returncode
+        status, self.out, self.err, self.stats = finish_driver(self, proc, timeout)
+        return status
 
     def ship(self, *args, env=None, timeout=60):
         return self.finish(self.start(list(args), env or clean_env()), timeout)
