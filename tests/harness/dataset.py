@@ -52,15 +52,16 @@ def code42_body(bucket, key, event_time="2026-11-25T01:00:00Z"):
 
 
 def publish(s3, sqs, queue_url, bucket, objects, seed=42, lines_per_object=150,
-            long_every=0):
-    """Uploads `objects` exports and announces each; returns {key: [lines]}."""
+            long_every=0, prefix="code42/exports/2026-11-25/"):
+    """Uploads `objects` exports under `prefix` and announces each; returns
+    {key: [lines]}."""
     rng = random.Random(seed)
     encodings = ["gzip", "gzip", "multi-gzip", "plain"]
     published = {}
     for n in range(objects):
         how = encodings[n % len(encodings)]
         suffix = ".json" if how == "plain" else ".json.gz"
-        key = "code42/exports/2026-11-25/file-events-%04d%s" % (n, suffix)
+        key = "%sfile-events-%04d%s" % (prefix, n, suffix)
         lines = make_object(rng, n, lines_per_object, long_every)
         s3.put_object(Bucket=bucket, Key=key, Body=encode(lines, how))
         sqs.send_message(QueueUrl=queue_url, MessageBody=code42_body(bucket, key))

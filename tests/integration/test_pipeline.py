@@ -25,7 +25,8 @@ def reassemble(rows):
     parts = collections.defaultdict(dict)
     counts = {}
     for row in rows:
-        if "Record_Id" in row:
+        # Whole rows carry a Record_Id too with c42-transform --row-id.
+        if "Part_Number" in row:
             parts[row["Record_Id"]][row["Part_Number"]] = row
             counts[row["Record_Id"]] = row["Part_Count"]
         else:
