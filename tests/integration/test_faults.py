@@ -424,9 +424,9 @@ class KillTrials(FaultCase):
         # A slow workspace, so that kills also land while chunks are in
         # flight and not only between them.
         cls.la.set_rules([{"delay": 0.1, "times": -1}])
-        # How long each stage and the driver lived in the runs without a
-        # kill, in seconds: what a random moment of a life is drawn from.
-        cls.lifetimes = collections.defaultdict(list)
+        # How long each stage and the driver lived in the last run without
+        # a kill, in seconds: what a random moment of a life is drawn from.
+        cls.lifetimes = {}
 
     def pipeline_children(self, driver_pid, seen):
         """Adds the driver's running stages (not their --check-config runs)
@@ -449,10 +449,9 @@ class KillTrials(FaultCase):
         for key, lines in published.items():
             type(self).published[key] = [line.encode("utf-8") for line in lines]
             SUMMARY["records"] += len(lines)
-        # When: uniformly within the target's usual life, as measured in the
-        # runs so far (from when the pipeline starts for the driver).
-        life = self.lifetimes[target] if target else [0]
-        after = rng.uniform(0, sorted(life)[len(life) // 2])
+        # When: uniformly within the target's life in the last run without a
+        # kill (from when the pipeline starts, for the driver).
+        after = rng.uniform(0, self.lifetimes[target]) if target else 0
         proc = self.start(queue, "--budget", str(BUDGET), "--hard-limit", str(HARD_LIMIT),
                           C42_VISIBILITY_TIMEOUT=str(VISIBILITY))
         seen, first, last, landed = {}, {}, {}, None
@@ -479,24 +478,28 @@ class KillTrials(FaultCase):
                         os.kill(pid, signal.SIGKILL)
             time.sleep(0.01)
         status, stats, err = self.finish(proc, timeout=HARD_LIMIT + 40)
-        if target == "c42-ship":
-            self.assertEqual(status, -signal.SIGKILL if landed else 0, err)
+        if target == "c42-ship" and landed:
+            self.assertEqual(status, -signal.SIGKILL, err)
         elif status == 137:
             self.assertTrue(landed)
             self.assertIn("c42-ship: error: %s was killed by signal KILL" % target, err)
         else:
             # A stage already on its way out (exiting, not yet a zombie)
-            # keeps its own status: the kill came too late.
-            self.assertIn(status, (0, 1), err)
+            # keeps its own status: the kill came too late. With much left
+            # by earlier kills, a run may also stop at its hard limit (124).
+            self.assertIn(status, (0, 1, 124), err)
             landed = False
-        if not landed:  # a whole run: how long each stage lived
+        if not target:  # a whole run: how long each stage lived
             seen[proc.pid] = "c42-ship"
             for pid, name in seen.items():
-                self.lifetimes[name].append(last.get(pid, first[pid]) - first[pid])
+                self.lifetimes[name] = last.get(pid, first[pid]) - first[pid]
             del seen[proc.pid]
         if target:
-            note("trial %d: kill -9 %s %.2f s into its life: %s; exit %s" % (
+            note("run %d: kill -9 %s %.2f s into its life: %s; exit %s" % (
                 number, target, after, "landed" if landed else "it had ended", status))
+        else:
+            note("run %d: no kill; exit %s; lives %s" % (number, status, ", ".join(
+                "%s %.2f s" % kv for kv in sorted(self.lifetimes.items()))))
         # No stage outlives its run; a killed driver's stages end with it.
         until = time.time() + 5
         while any(alive(pid) for pid in seen) and time.time() < until:
@@ -515,9 +518,14 @@ class KillTrials(FaultCase):
         order = list(itertools.chain.from_iterable(
             rng.sample(TARGETS, len(TARGETS)) for _ in range(-(-TRIALS // len(TARGETS)))))
         landed = collections.Counter()
-        self.trial(0, None, rng, queue)  # measures the lives the kills are drawn from
-        for number, target in enumerate(order[:TRIALS], 1):
-            landed[target] += self.trial(number, target, rng, queue)
+        # A run without a kill before each round of kills, as most runs are
+        # in production: it measures the lives the kill moments are drawn
+        # from, and ships what the kills of the round before left behind.
+        runs = itertools.count()
+        for number, target in enumerate(order[:TRIALS]):
+            if number % len(TARGETS) == 0:
+                self.trial(next(runs), None, rng, queue)
+            landed[target] += self.trial(next(runs), target, rng, queue)
             SUMMARY["trials"] += 1
         note("kills that landed: %s" % dict(landed))
 
@@ -537,7 +545,7 @@ class KillTrials(FaultCase):
             {"deadLetterTargetArn": arn, "maxReceiveCount": "1000"})})
         # A budget that leaves time to receive everything: sqs-poll waits
         # while s3-fetch is busy, and stops receiving at the budget.
-        status, stats, err = self.finish(self.start(queue, "--budget", "120"))
+        status, stats, err = self.finish(self.start(queue, "--budget", "120"), timeout=240)
         self.assertEqual(status, 0, err)
         self.assertEqual(stats["messages_kept"], 0, stats)
         self.assertEqual(self.depth(queue), (0, 0))
