@@ -60,10 +60,11 @@ def control(kind, mid, **fields):
     return json.dumps(line, separators=(",", ":"))
 
 
-def source_record(key, index, line):
-    """A record as s3-fetch writes it; bytes that are not UTF-8 go in line_b64."""
+def source_record(key, index, line, etag=None):
+    """A record as s3-fetch writes it; bytes that are not UTF-8 go in line_b64.
+    Without an etag, each record gets a random one."""
     record = {"bucket": "code42-exports", "key": key, "event_time": "2026-11-25T01:00:00Z",
-              "etag": "\"%s\"" % uuid.uuid4().hex, "index": index}
+              "etag": etag or "\"%s\"" % uuid.uuid4().hex, "index": index}
     if isinstance(line, bytes):
         record["line"] = line.decode("utf-8", "replace")
         record["line_b64"] = base64.b64encode(line).decode()
@@ -72,10 +73,10 @@ def source_record(key, index, line):
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def message(mid, key, lines):
+def message(mid, key, lines, etag=None):
     """begin, one source record per line, end: one SQS message's stream."""
     out = [control("begin", mid)]
-    out += [source_record(key, i, line) for i, line in enumerate(lines)]
+    out += [source_record(key, i, line, etag) for i, line in enumerate(lines)]
     out.append(control("end", mid, ok=True, fetched=1, skipped=0, failed=0, records=len(lines)))
     return out
 
@@ -95,7 +96,7 @@ def reassemble(rows):
     """{(Key, original bytes): count}, split parts joined in order."""
     lines, parts = {}, {}
     for row in rows:
-        if "Record_Id" in row:
+        if "Part_Number" in row:  # whole rows have a Record_Id too with --row-id
             parts.setdefault(row["Record_Id"], {})[row["Part_Number"]] = row
         else:
             k = (row["Key"], original(row))
@@ -294,6 +295,27 @@ class Delivery(IngestionCase):
         self.assertEqual({e["dcr_id"] for e in entries}, {self.la.dcr_id})
         self.assertGreaterEqual(self.entra.stats().get("client-secret ok", 0), 1)
         self.assert_no_secrets(run)
+
+    def test_row_ids_reach_the_table_and_repeat_on_redelivery(self):
+        # c42-transform --row-id: whole rows and split parts carry the
+        # Record_Id column the DCR declares (la-post(1)), the same when the
+        # object is shipped again, so the KQL of c42-stream(7) finds repeats.
+        tag = "rowid-" + uuid.uuid4().hex[:8]
+        key = tag + "/file-events.json.gz"
+        lines = make_object(random.Random(3), 0, 40, long_every=20)
+        for attempt in range(2):
+            run = self.run_pipeline(message("m%d" % attempt, key, lines, '"%s"' % tag),
+                                    transform_args=("--for-api", "ingestion", "--row-id"))
+            self.assertEqual(run.codes, [0, 0], run.describe())
+        rows = self.stored(tag)
+        self.assertTrue(all(len(r.get("Record_Id", "")) == 32 for r in rows), rows[0])
+        self.assertTrue(any("Part_Number" in r for r in rows), "long lines were split")
+        copies = {}
+        for r in rows:
+            part = (r["Record_Id"], r.get("Part_Number"))
+            copies[part] = copies.get(part, 0) + 1
+        self.assertEqual(set(copies.values()), {2})
+        self.assertEqual(len({rid for rid, _ in copies}), len(lines))
 
     def test_an_app_service_managed_identity(self):
         tag = "msi-" + uuid.uuid4().hex[:8]
