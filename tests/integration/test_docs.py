@@ -367,6 +367,23 @@ class StreamContract(unittest.TestCase):
             self.assertRegex(doc, r"summarize arg_min\(TimeGenerated, \*\)\s+by " + table)
         self.assertIn("--row-id", source("tools", "c42-transform", "options.cpp"))
 
+    def test_delivery_guarantee_on_the_pages_users_read(self):
+        # c42-ship(1) and sqs-ack(1) state the guarantee and carry the same
+        # queries that remove duplicates as c42-stream(7), not a variant.
+        def dedupe_queries(text):
+            blocks = re.findall(r"(?ms)^\.Bd -literal[^\n]*\n(.*?)^\.Ed$", text)
+            return [b for b in blocks if "arg_min(TimeGenerated, *)" in b and "Record_Id" in b]
+
+        queries = dedupe_queries(self.text)
+        self.assertEqual(len(queries), 2, "c42-stream(7): one query per table")
+        for name in [STREAM_PAGE, DRIVER, "sqs-ack"]:
+            with self.subTest(page=name):
+                text = page(name)
+                self.assertRegex(text, r"(?m)^\.Ss Delivery guarantees?$")
+                self.assertIn("at least once", text)
+                self.assertIn("more than once exactly when", " ".join(text.split()))
+                self.assertEqual(dedupe_queries(text), queries)
+
     def test_guarantees_and_line_rules(self):
         for phrase in ["U+2028", "U+2029", "blank lines", "without a line feed",
                        "Duplicates are possible, loss is not", "unchanged and in the order"]:
