@@ -174,7 +174,7 @@ class LogAnalytics:
 
     STREAM = "Custom-Code42Logs_CL"
 
-    def __init__(self, workdir, rules=None, entra=None):
+    def __init__(self, workdir, rules=None, entra=None, seed=None):
         self.workspace_id = str(uuid.uuid4())
         self.shared_key = base64.b64encode(os.urandom(64)).decode()
         self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
@@ -192,6 +192,8 @@ class LogAnalytics:
                     "--entra-jwks", entra.jwks_file]
         if rules:
             cmd += ["--rules", json.dumps(rules)]
+        if seed is not None:
+            cmd += ["--seed", str(seed)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while not read_text(port_file).strip():

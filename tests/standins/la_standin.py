@@ -29,7 +29,9 @@ import hmac
 import ipaddress
 import json
 import os
+import random
 import re
+import select
 import signal
 import socket
 import sys
@@ -103,7 +105,11 @@ INGESTION_ERROR_FOR_STATUS = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
-RULE_KEYS = {"match", "api", "status", "times", "retry_after", "delay", "close", "error", "message"}
+RULE_KEYS = {"match", "api", "status", "times", "retry_after", "delay", "close", "error", "message",
+             "rate", "hang"}
+# How often a hung request looks whether its client gave up or the stand-in
+# is stopping.
+HANG_POLL_SECONDS = 0.2
 
 
 def log(line):
@@ -163,19 +169,28 @@ def parse_rules(value):
             if not isinstance(d, (int, float)) or isinstance(d, bool) or d < 0:
                 raise ValueError(where + ": delay must be a non-negative number")
             rule["delay"] = float(d)
-        if "close" in raw:
-            if not isinstance(raw["close"], bool):
-                raise ValueError(where + ": close must be true or false")
-            rule["close"] = raw["close"]
+        for key in ("close", "hang"):
+            if key in raw:
+                if not isinstance(raw[key], bool):
+                    raise ValueError(where + ": %s must be true or false" % key)
+                rule[key] = raw[key]
+        if "rate" in raw:
+            r = raw["rate"]
+            if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0 < r <= 1:
+                raise ValueError(where + ": rate must be a number above 0 and at most 1")
+            rule["rate"] = float(r)
         for key in ("error", "message"):
             if key in raw:
                 if not isinstance(raw[key], str):
                     raise ValueError(where + ": %s must be a string" % key)
                 rule[key] = raw[key]
-        if rule.get("close") and "status" in rule:
-            raise ValueError(where + ": close and status exclude each other")
-        if not any(k in rule for k in ("status", "delay", "close")):
-            raise ValueError(where + " does nothing: give status, delay or close")
+        answers = [k for k in ("status", "close", "hang") if rule.get(k)]
+        if len(answers) > 1:
+            raise ValueError(where + ": %s exclude each other" % " and ".join(answers))
+        if rule.get("hang") and "delay" in rule:
+            raise ValueError(where + ": hang never answers, so delay means nothing")
+        if not any(rule.get(k) for k in ("status", "delay", "close", "hang")):
+            raise ValueError(where + " does nothing: give status, delay, close or hang")
         if any(k in rule for k in ("retry_after", "error", "message")) and "status" not in rule:
             raise ValueError(where + ": retry_after, error and message need a status")
         rules.append(rule)
@@ -187,7 +202,7 @@ def new_stats():
         "requests": 0,            # every request to a non-control path
         "by_status": {},          # "200": n, ...
         "by_error": {},           # Azure/stand-in error code: n
-        "injected": 0,            # requests answered (or closed) by a rule
+        "injected": 0,            # requests answered (or closed, or hung) by a rule
         "posts_accepted": 0,
         "records_accepted": 0,
         "bytes_accepted": 0,      # body bytes of accepted posts
@@ -204,6 +219,10 @@ class State:
         self.key = key
         self.lock = threading.Lock()
         self.rules = []
+        # One draw per post decides the rules with a rate; seeded, so a run
+        # that found a fault can be repeated.
+        self.random = random.Random(args.seed)
+        self.stopping = threading.Event()
         self.stats = new_stats()
         self.post_seq = 0
         self.store = open(args.store, "ab") if args.store else None
@@ -230,8 +249,13 @@ class State:
                 self.stats["injected"] += 1
 
     def take_rule(self, body, api):
-        """First live rule matching body and api; consumes one of its times."""
+        """First live rule matching body and api; consumes one of its times.
+        The post draws one number u in [0, 1); the matching rules with a
+        rate take consecutive bands of [0, 1) in list order, and such a rule
+        applies when u falls in its band."""
         with self.lock:
+            u = self.random.random()
+            band = 0.0
             for index, rule in enumerate(self.rules):
                 if rule["times"] == 0:
                     continue
@@ -239,6 +263,10 @@ class State:
                     continue
                 if "match" in rule and rule["match"].encode("utf-8") not in body:
                     continue
+                if "rate" in rule:
+                    low, band = band, band + rule["rate"]
+                    if not low <= u < band:
+                        continue
                 if rule["times"] > 0:
                     rule["times"] -= 1
                 return index, dict(rule)
@@ -421,6 +449,20 @@ class Handler(BaseHTTPRequestHandler):
                                 "body ended after %d of %d bytes" % (len(body), length))
         return body, None
 
+    def hang(self):
+        """Answers nothing and stores nothing: holds the connection until
+        the client gives up (closes it) or the stand-in stops."""
+        self.close_connection = True
+        sock = self.connection
+        state = self.server.state
+        while not state.stopping.is_set():
+            try:
+                readable, _, _ = select.select([sock], [], [], HANG_POLL_SECONDS)
+                if readable and not sock.recv(65536):
+                    return  # the client closed its end
+            except OSError:
+                return
+
     # --- dispatch -----------------------------------------------------------
 
     def do_POST(self):
@@ -517,6 +559,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.finish_log("closed-by-rule-%d" % index)
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if rule.get("hang"):
+                state.count("hung", injected=True)
+                self.finish_log("hung-by-rule-%d" % index)
+                self.hang()
                 return
             if "status" in rule:
                 status = rule["status"]
@@ -805,6 +852,9 @@ def main(argv=None):
     key.add_argument("--shared-key-file", help="file holding the base64 key")
     p.add_argument("--store", help="append accepted records here as NDJSON")
     p.add_argument("--rules", default="[]", help="initial fault rules, JSON list")
+    p.add_argument("--seed", type=int,
+                   help="seed of the draws that decide rules with a rate (default: a random "
+                        "one, logged at start)")
     p.add_argument("--max-skew-seconds", type=int, default=DEFAULT_MAX_SKEW_SECONDS,
                    help="x-ms-date tolerance (default %(default)s; our choice, see README)")
     p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
@@ -858,6 +908,8 @@ def main(argv=None):
     except ValueError as e:
         p.error("--rules: %s" % e)
 
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(2 ** 32)
     state = State(args, key_bytes)
     state.rules = rules
     family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
@@ -871,9 +923,11 @@ def main(argv=None):
     thread.start()
     if args.port_file:
         write_port_file(args.port_file, port)
-    log("listening on %s port %d for workspace %s" % (args.host, port, args.workspace_id))
+    log("listening on %s port %d for workspace %s (fault seed %d)"
+        % (args.host, port, args.workspace_id, args.seed))
     while not stop.wait(0.2):
         pass
+    state.stopping.set()
     server.shutdown()
     server.server_close()
     if state.store:
