@@ -18,6 +18,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 STANDIN = os.path.join(SOURCE_DIR, "tests", "standins", "la_standin.py")
+FAULT_PROXY = os.path.join(SOURCE_DIR, "tests", "standins", "fault_proxy.py")
 
 MOTO_HINT = 'moto_server not found; install it with: pip install "moto[server]"'
 
@@ -81,6 +82,17 @@ def read_text(path):
             return f.read()
     except FileNotFoundError:
         return ""
+
+
+def port_from_file(proc, port_file, what, timeout=20.0):
+    """The port a stand-in wrote to its --port-file once listening; raises
+    when it exits or takes longer than `timeout`."""
+    deadline = time.time() + timeout
+    while not read_text(port_file).strip():
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("%s did not start" % what)
+        time.sleep(0.05)
+    return int(read_text(port_file).strip())
 
 
 def moto_command():
@@ -195,13 +207,11 @@ class LogAnalytics:
         if seed is not None:
             cmd += ["--seed", str(seed)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
-        while not read_text(port_file).strip():
-            if self.proc.poll() is not None or time.time() > deadline:
-                self.stop()
-                raise RuntimeError("Log Analytics stand-in did not start")
-            time.sleep(0.05)
-        self.port = int(read_text(port_file).strip())
+        try:
+            self.port = port_from_file(self.proc, port_file, "Log Analytics stand-in")
+        except RuntimeError:
+            self.stop()
+            raise
         self.endpoint = "http://127.0.0.1:%d" % self.port
 
     def tool_env(self):
@@ -256,6 +266,66 @@ class LogAnalytics:
                     if api is None or entry["api"] == api:
                         out.append(entry)
         return out
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+class FaultProxy:
+    """tests/standins/fault_proxy.py in front of a Moto: the tools reach moto
+    through it (AWS_ENDPOINT_URL), and its rules inject S3 and SQS faults.
+    Its events list the SQS receives and deletions it saw."""
+
+    def __init__(self, workdir, moto, rules=None, seed=None, name="fault-proxy"):
+        port_file = os.path.join(workdir, name + "-port")
+        self.log = open(os.path.join(workdir, name + ".log"), "wb")
+        cmd = [sys.executable, FAULT_PROXY, "--upstream", moto.endpoint, "--port-file",
+               port_file]
+        if rules:
+            cmd += ["--rules", json.dumps(rules)]
+        if seed is not None:
+            cmd += ["--seed", str(seed)]
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        try:
+            self.port = port_from_file(self.proc, port_file, "fault proxy")
+        except RuntimeError:
+            self.stop()
+            raise
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.moto = moto
+
+    def tool_env(self, keys=None):
+        """moto.tool_env() with every AWS call sent through the proxy."""
+        env = self.moto.tool_env(keys)
+        env["AWS_ENDPOINT_URL"] = self.endpoint
+        return env
+
+    def _control(self, method, path, body=None):
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.endpoint + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def set_rules(self, rules):
+        self._control("POST", "/_control/rules", rules)
+
+    def clear_rules(self):
+        self._control("DELETE", "/_control/rules")
+
+    def stats(self):
+        """{"<service> <action> <outcome>": count}."""
+        return self._control("GET", "/_control/stats")
+
+    def events(self):
+        """SQS ReceiveMessage answers and DeleteMessage(Batch) requests, in
+        arrival order: {"time", "action", "status", "queue_url", and
+        "messages" [{"message_id", "receipt_handle", "body"}] or
+        "receipt_handles" and "deleted" (those moto reported deleted)}."""
+        return self._control("GET", "/_control/events")
 
     def stop(self):
         stop_process(self.proc)

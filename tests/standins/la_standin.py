@@ -31,7 +31,6 @@ import json
 import os
 import random
 import re
-import select
 import signal
 import socket
 import sys
@@ -42,6 +41,8 @@ import uuid
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import fault_rules
 
 API_VERSION = "2016-04-01"
 RESOURCE = "/api/logs"
@@ -105,11 +106,6 @@ INGESTION_ERROR_FOR_STATUS = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
-RULE_KEYS = {"match", "api", "status", "times", "retry_after", "delay", "close", "error", "message",
-             "rate", "hang"}
-# How often a hung request looks whether its client gave up or the stand-in
-# is stopping.
-HANG_POLL_SECONDS = 0.2
 
 
 def log(line):
@@ -127,74 +123,16 @@ class Reject(Exception):
         self.message = message
 
 
+def check_api(raw, rule, where):
+    if "api" in raw:
+        if raw["api"] not in ("ingestion", "data-collector"):
+            raise ValueError(where + ": api must be ingestion or data-collector")
+        rule["api"] = raw["api"]
+
+
 def parse_rules(value):
     """Validates a rule list; raises ValueError with a readable reason."""
-    if not isinstance(value, list):
-        raise ValueError("rules must be a JSON list")
-    rules = []
-    for i, raw in enumerate(value):
-        where = "rule %d" % i
-        if not isinstance(raw, dict):
-            raise ValueError(where + " is not an object")
-        unknown = set(raw) - RULE_KEYS
-        if unknown:
-            raise ValueError(where + " has unknown keys " + ", ".join(sorted(unknown)))
-        rule = {"times": 1}
-        if "match" in raw:
-            if not isinstance(raw["match"], str) or not raw["match"]:
-                raise ValueError(where + ": match must be a non-empty string")
-            rule["match"] = raw["match"]
-        if "api" in raw:
-            if raw["api"] not in ("ingestion", "data-collector"):
-                raise ValueError(where + ": api must be ingestion or data-collector")
-            rule["api"] = raw["api"]
-        if "status" in raw:
-            s = raw["status"]
-            if not isinstance(s, int) or isinstance(s, bool) or not 100 <= s <= 599:
-                raise ValueError(where + ": status must be an integer 100..599")
-            rule["status"] = s
-        if "times" in raw:
-            t = raw["times"]
-            if not isinstance(t, int) or isinstance(t, bool) or t < -1:
-                raise ValueError(where + ": times must be an integer >= -1")
-            rule["times"] = t
-        if "retry_after" in raw:
-            r = raw["retry_after"]
-            # Retry-After is delay-seconds: a non-negative integer (RFC 9110).
-            if not isinstance(r, int) or isinstance(r, bool) or r < 0:
-                raise ValueError(where + ": retry_after must be a non-negative integer")
-            rule["retry_after"] = r
-        if "delay" in raw:
-            d = raw["delay"]
-            if not isinstance(d, (int, float)) or isinstance(d, bool) or d < 0:
-                raise ValueError(where + ": delay must be a non-negative number")
-            rule["delay"] = float(d)
-        for key in ("close", "hang"):
-            if key in raw:
-                if not isinstance(raw[key], bool):
-                    raise ValueError(where + ": %s must be true or false" % key)
-                rule[key] = raw[key]
-        if "rate" in raw:
-            r = raw["rate"]
-            if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0 < r <= 1:
-                raise ValueError(where + ": rate must be a number above 0 and at most 1")
-            rule["rate"] = float(r)
-        for key in ("error", "message"):
-            if key in raw:
-                if not isinstance(raw[key], str):
-                    raise ValueError(where + ": %s must be a string" % key)
-                rule[key] = raw[key]
-        answers = [k for k in ("status", "close", "hang") if rule.get(k)]
-        if len(answers) > 1:
-            raise ValueError(where + ": %s exclude each other" % " and ".join(answers))
-        if rule.get("hang") and "delay" in rule:
-            raise ValueError(where + ": hang never answers, so delay means nothing")
-        if not any(rule.get(k) for k in ("status", "delay", "close", "hang")):
-            raise ValueError(where + " does nothing: give status, delay, close or hang")
-        if any(k in rule for k in ("retry_after", "error", "message")) and "status" not in rule:
-            raise ValueError(where + ": retry_after, error and message need a status")
-        rules.append(rule)
-    return rules
+    return fault_rules.parse_rules(value, own_keys={"api"}, check_own=check_api)
 
 
 def new_stats():
@@ -218,10 +156,8 @@ class State:
         self.args = args
         self.key = key
         self.lock = threading.Lock()
-        self.rules = []
-        # One draw per post decides the rules with a rate; seeded, so a run
-        # that found a fault can be repeated.
-        self.random = random.Random(args.seed)
+        # Seeded, so a run that met a fault can be repeated.
+        self.rules = fault_rules.RuleBook([], args.seed)
         self.stopping = threading.Event()
         self.stats = new_stats()
         self.post_seq = 0
@@ -249,28 +185,9 @@ class State:
                 self.stats["injected"] += 1
 
     def take_rule(self, body, api):
-        """First live rule matching body and api; consumes one of its times.
-        The post draws one number u in [0, 1); the matching rules with a
-        rate take consecutive bands of [0, 1) in list order, and such a rule
-        applies when u falls in its band."""
-        with self.lock:
-            u = self.random.random()
-            band = 0.0
-            for index, rule in enumerate(self.rules):
-                if rule["times"] == 0:
-                    continue
-                if rule.get("api", api) != api:
-                    continue
-                if "match" in rule and rule["match"].encode("utf-8") not in body:
-                    continue
-                if "rate" in rule:
-                    low, band = band, band + rule["rate"]
-                    if not low <= u < band:
-                        continue
-                if rule["times"] > 0:
-                    rule["times"] -= 1
-                return index, dict(rule)
-        return None, None
+        """First live rule matching body and api; consumes one of its times."""
+        return self.rules.take(lambda rule: rule.get("api", api) == api and (
+            "match" not in rule or rule["match"].encode("utf-8") in body))
 
     def accept(self, meta, records, body_len, truncated, out_of_window):
         """meta: what the store line says besides the record; its "api" is
@@ -449,20 +366,6 @@ class Handler(BaseHTTPRequestHandler):
                                 "body ended after %d of %d bytes" % (len(body), length))
         return body, None
 
-    def hang(self):
-        """Answers nothing and stores nothing: holds the connection until
-        the client gives up (closes it) or the stand-in stops."""
-        self.close_connection = True
-        sock = self.connection
-        state = self.server.state
-        while not state.stopping.is_set():
-            try:
-                readable, _, _ = select.select([sock], [], [], HANG_POLL_SECONDS)
-                if readable and not sock.recv(65536):
-                    return  # the client closed its end
-            except OSError:
-                return
-
     # --- dispatch -----------------------------------------------------------
 
     def do_POST(self):
@@ -502,8 +405,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         status = 200
         if path == "/_control/rules" and self.command == "GET":
-            with state.lock:
-                reply = {"rules": [dict(r) for r in state.rules]}
+            reply = {"rules": state.rules.snapshot()}
         elif path == "/_control/rules" and self.command == "POST":
             try:
                 rules = parse_rules(json.loads(body.decode("utf-8")))
@@ -511,12 +413,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_error_json(400, "InvalidRules", str(e))
                 self.finish_log(400, error="InvalidRules")
                 return
-            with state.lock:
-                state.rules = rules
-                reply = {"rules": [dict(r) for r in rules]}
+            state.rules.replace(rules)
+            reply = {"rules": state.rules.snapshot()}
         elif path == "/_control/rules" and self.command == "DELETE":
-            with state.lock:
-                state.rules = []
+            state.rules.replace([])
             reply = {"rules": []}
         elif path == "/_control/stats" and self.command == "GET":
             with state.lock:
@@ -563,7 +463,8 @@ class Handler(BaseHTTPRequestHandler):
             if rule.get("hang"):
                 state.count("hung", injected=True)
                 self.finish_log("hung-by-rule-%d" % index)
-                self.hang()
+                self.close_connection = True
+                fault_rules.hold_until_closed(self.connection, state.stopping)
                 return
             if "status" in rule:
                 status = rule["status"]
@@ -911,7 +812,7 @@ def main(argv=None):
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(2 ** 32)
     state = State(args, key_bytes)
-    state.rules = rules
+    state.rules.replace(rules)
     family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
     server = Server((args.host, args.port), family, state)
     port = server.server_address[1]
