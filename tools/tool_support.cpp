@@ -202,6 +202,12 @@ void add_network_options(CLI::App& app, NetworkOptions& options) {
                  "before --deadline, with exponential backoff, jitter and Retry-After; " +
                      std::to_string(kAttemptsWithoutDeadline) + " without a deadline.")
       ->check(whole_number(1, 100));
+  app.add_option("--max-backoff", options.max_backoff,
+                 "Longest wait in seconds between two attempts of a request, 0.1 to 300 (a "
+                 "Retry-After may ask for longer, up to 120 s). A run with a short deadline "
+                 "tries more often within it with a smaller one.")
+      ->check(seconds(0.1, 300))
+      ->capture_default_str();
 }
 
 Result<NetworkLimits> network_limits(const NetworkOptions& options) {
@@ -209,6 +215,7 @@ Result<NetworkLimits> network_limits(const NetworkOptions& options) {
   limits.timeouts.connect_ms = std::lround(options.connect_timeout * 1000);
   limits.timeouts.stall_ms = std::lround(options.stall_timeout * 1000);
   limits.retry.max_attempts = options.max_attempts;
+  limits.retry.max_delay = Millis(std::llround(options.max_backoff * 1000));
   if (!options.deadline.empty()) {
     auto deadline = parse_deadline(options.deadline);
     if (!deadline.ok()) return usage("--deadline: " + deadline.error().message);

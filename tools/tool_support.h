@@ -10,6 +10,7 @@
 #include "common/retry.h"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -80,12 +81,14 @@ struct NetworkOptions {
   // --max-attempts; kUntilDeadline when not given (until --deadline, or
   // kAttemptsWithoutDeadline without one).
   int max_attempts = kUntilDeadline;
+  // --max-backoff: the longest wait between two attempts, in seconds.
+  double max_backoff = std::chrono::duration<double>(RetryPolicy{}.max_delay).count();
 };
 void add_network_options(CLI::App& app, NetworkOptions& options);
 // The options as the library takes them.
 struct NetworkLimits {
   Timeouts timeouts;
-  RetryPolicy retry; // the run's deadline and --max-attempts
+  RetryPolicy retry; // the run's deadline, --max-attempts and --max-backoff
 };
 // A usage error for a deadline that is not a time.
 Result<NetworkLimits> network_limits(const NetworkOptions& options);

@@ -202,6 +202,14 @@ TEST(LaPostOptionsTest, RetriesAreBoundedByTheDeadlineUnlessCounted) {
   for (const char* bad : {"0", "101", "-1", "3.5"})
     expect_error(parse({"--max-attempts", bad}, collector_env()), ErrorKind::kUsage,
                  "--max-attempts");
+
+  EXPECT_EQ(plain->retry.max_delay, RetryPolicy{}.max_delay);
+  auto quick = parse({"--max-backoff", "2.5"}, collector_env());
+  ASSERT_TRUE(quick.ok()) << quick.error().message;
+  EXPECT_EQ(quick->retry.max_delay, Millis(2500));
+  for (const char* bad : {"0", "0.05", "301", "nan", "1e2"})
+    expect_error(parse({"--max-backoff", bad}, collector_env()), ErrorKind::kUsage,
+                 "--max-backoff");
 }
 
 TEST(LaPostOptionsTest, PassRecordsAndCheckConfig) {

@@ -14,8 +14,7 @@ namespace {
 // are, in one line of names and ARNs (never a key or token).
 Outcome whoami(const aws::Session& session, const Environment& env, const Config& config) {
   CurlHttpClient http;
-  RetryPolicy retry;
-  retry.max_attempts = config.max_attempts;
+  RetryPolicy retry = config.retry;
   retry.deadline = config.poll.deadline;
   auto sts = aws::open_sts_client(session, env, &http, config.timeouts, retry);
   if (!sts.ok()) {
@@ -48,8 +47,7 @@ Outcome run(const Config& config) {
   if (config.whoami) return whoami(*session, env, config);
   // A receive started before the deadline may finish its reply: cutting it
   // off would hide the messages it carried until their visibility timeout.
-  RetryPolicy retry;
-  retry.max_attempts = config.max_attempts;
+  RetryPolicy retry = config.retry;
   if (config.poll.deadline)
     retry.deadline = *config.poll.deadline + std::chrono::milliseconds(config.timeouts.stall_ms);
   CurlHttpClient http;

@@ -15,7 +15,7 @@ struct Config {
   std::string queue_url;
   PollConfig poll; // its deadline is the earlier of --deadline and --budget
   Timeouts timeouts;
-  int max_attempts = kUntilDeadline; // --max-attempts
+  RetryPolicy retry; // --max-attempts and --max-backoff; the deadline is poll's
   bool check_only = false;
   bool whoami = false; // print the credentials' source and identity, then exit
 };
