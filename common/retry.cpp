@@ -163,6 +163,7 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, con
     }
     Attempt current;
     current.number = number;
+    const TimePoint started = clock.now();
     Status status = attempt(current);
     if (!status.ok() && status.error().kind == ErrorKind::kOutOfTime) {
       // It found the deadline passed before it could send: only the
@@ -181,11 +182,19 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, con
           make_error(last->message + " " + attempts_note(number), ErrorKind::kTransient);
       return outcome;
     }
+    // A retry must leave the next attempt as long as this one took, and
+    // kMinAttemptTime at least: an attempt squeezed in just before the
+    // deadline would be cut off there, its answer lost and a post perhaps
+    // stored all the same (a duplicate), and its timeout would hide the
+    // service's real answer in the error.
     const TimePoint now = clock.now();
+    const Millis reserve =
+        std::max(kMinAttemptTime, std::chrono::duration_cast<Millis>(now - started));
     std::optional<Millis> time_left;
-    if (policy.deadline) time_left = std::chrono::duration_cast<Millis>(*policy.deadline - now);
+    if (policy.deadline)
+      time_left = std::chrono::duration_cast<Millis>(*policy.deadline - now) - reserve;
     Millis delay = backoff.delay(number, current.retry_after, time_left);
-    if (!retry_fits(policy, now, delay)) {
+    if (!retry_fits(policy, now, delay + reserve)) {
       outcome.status = out_of_time(last, outcome.attempts);
       return outcome;
     }

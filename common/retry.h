@@ -103,6 +103,10 @@ std::string attempts_note(int attempts);
 using Sleeper = std::function<void(Millis)>;
 Sleeper real_sleeper();
 
+// The least time left before the deadline in which a retry starts (more
+// when the attempt before it took longer).
+inline constexpr Millis kMinAttemptTime{1000};
+
 // A stop request (the tools' SIGTERM/SIGINT flag); empty: none can come.
 using StopRequested = std::function<bool()>;
 // How often a loop waiting to retry looks at its StopRequested: a stage told
@@ -132,10 +136,11 @@ struct RetryOutcome {
 //
 // Between attempts it sleeps as Backoff says (full jitter capped by the
 // time left, never shorter than the attempt's retry_after, capped). It
-// starts no attempt after policy.deadline and no sleep that would end after
-// it. An attempt that fails with kOutOfTime found no time left to start
-// (fit_to_deadline) and is not counted. With `stop_requested`, no attempt
-// starts once it is true, and a sleep looks at it every kStopCheckInterval.
+// starts no attempt after policy.deadline, and a retry only while the time
+// left holds the longer of kMinAttemptTime and what the last attempt took:
+// no sleep ends later than that. An attempt that fails with kOutOfTime
+// found no time left to start (fit_to_deadline) and is not counted. With `stop_requested`, no
+// attempt starts once it is true, and a sleep looks at it every kStopCheckInterval.
 //
 // The final error is composed here, once:
 // - success, or a failure that is not kTransient: the attempt's status as is;

@@ -318,10 +318,31 @@ TEST_F(RunWithRetries, UntilTheDeadlineEndsWhenNoTimeIsLeft) {
             "HTTP 500; no time left for another attempt before the run's deadline " +
                 attempts_note(r.attempts));
   EXPECT_GT(r.attempts, kAttemptsWithoutDeadline);
-  EXPECT_LE(clock.now(), deadline) << "no sleep ends after the deadline";
+  EXPECT_LE(clock.now(), deadline - kMinAttemptTime) << "every retry had time to run";
   // The jitter is capped by the time left, so retries go on until the
-  // deadline itself rather than giving up when a long draw would miss it.
-  EXPECT_GT(clock.now(), deadline - seconds(1));
+  // deadline leaves no room, rather than giving up when a long draw would
+  // miss it.
+  EXPECT_GT(clock.now(), deadline - kMinAttemptTime - seconds(1));
+}
+
+// An attempt that took long (a stalled transfer cut off by its stall
+// limit) is retried only while as long a one still fits before the deadline.
+TEST_F(RunWithRetries, ARetryLeavesTimeForAnAttemptAsLongAsTheLast) {
+  policy.max_attempts = kUntilDeadline;
+  const TimePoint deadline = clock.now() + seconds(25);
+  policy.deadline = deadline;
+  std::vector<Millis> left_at_start;
+  RetryOutcome r = run_with_retries(
+      policy, clock, [this](Millis d) { clock.set(clock.now() + d); },
+      [&](Attempt&) -> Status {
+        left_at_start.push_back(std::chrono::duration_cast<Millis>(deadline - clock.now()));
+        clock.set(clock.now() + seconds(10)); // stalled until the stall limit
+        return transient("Operation timed out after 10000 milliseconds");
+      });
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kOutOfTime);
+  ASSERT_EQ(left_at_start.size(), 2u) << "a third would not fit";
+  EXPECT_GE(left_at_start[1], seconds(10));
 }
 
 TEST_F(RunWithRetries, UntilTheDeadlineWithoutOneIsSixAttempts) {
@@ -462,8 +483,9 @@ TEST_F(RunWithRetries, NoAttemptOnceTheDeadlineHasPassed) {
 }
 
 TEST_F(RunWithRetries, NoSleepThatWouldEndAfterTheDeadline) {
+  // A retry needs kMinAttemptTime (1 s) left when it starts.
   policy.deadline = clock.now() + seconds(2);
-  RetryOutcome r = run({transient("HTTP 429")}, {Millis(2000)});
+  RetryOutcome r = run({transient("HTTP 429")}, {Millis(1000)});
   ASSERT_FALSE(r.status.ok());
   EXPECT_EQ(r.status.error().message,
             "HTTP 429; no time left for another attempt before the run's deadline "
@@ -474,7 +496,7 @@ TEST_F(RunWithRetries, NoSleepThatWouldEndAfterTheDeadline) {
 
   sleeps.clear();
   numbers.clear();
-  RetryOutcome fits = run({transient("HTTP 429")}, {Millis(1999)});
+  RetryOutcome fits = run({transient("HTTP 429")}, {Millis(999)});
   EXPECT_TRUE(fits.status.ok());
   EXPECT_EQ(fits.attempts, 2);
 }
