@@ -178,57 +178,25 @@ class Moto:
         self.log.close()
 
 
-class LogAnalytics:
-    """The strict Log Analytics stand-in with a fresh workspace and key. Given
-    an Entra stand-in (tests/harness/entra.py), it also serves the Logs
-    Ingestion API for a fresh DCR with one stream, taking the tokens that
-    Entra issues for https://monitor.azure.com."""
+class RuledStandin:
+    """What the stand-ins that take fault rules share: starting with the
+    initial rules and seed, their control endpoints, stopping by PID."""
 
-    STREAM = "Custom-Code42Logs_CL"
-
-    def __init__(self, workdir, rules=None, entra=None, seed=None):
-        self.workspace_id = str(uuid.uuid4())
-        self.shared_key = base64.b64encode(os.urandom(64)).decode()
-        self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
-        self.store = os.path.join(workdir, "la-store.ndjson")
-        port_file = os.path.join(workdir, "la-port")
-        key_file = os.path.join(workdir, "la-key")
-        with open(key_file, "w") as f:
-            f.write(self.shared_key)
-        self.log = open(os.path.join(workdir, "la-standin.log"), "wb")
-        cmd = [sys.executable, STANDIN, "--host", "127.0.0.1", "--port", "0",
-               "--port-file", port_file, "--workspace-id", self.workspace_id,
-               "--shared-key-file", key_file, "--store", self.store]
-        if entra:
-            cmd += ["--dcr-id", self.dcr_id, "--stream", self.STREAM,
-                    "--entra-jwks", entra.jwks_file]
+    def _start(self, cmd, workdir, name, what, rules=None, seed=None):
+        port_file = os.path.join(workdir, name + "-port")
+        self.log = open(os.path.join(workdir, name + ".log"), "wb")
+        cmd = cmd + ["--port-file", port_file]
         if rules:
             cmd += ["--rules", json.dumps(rules)]
         if seed is not None:
             cmd += ["--seed", str(seed)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         try:
-            self.port = port_from_file(self.proc, port_file, "Log Analytics stand-in")
+            self.port = port_from_file(self.proc, port_file, what)
         except RuntimeError:
             self.stop()
             raise
         self.endpoint = "http://127.0.0.1:%d" % self.port
-
-    def tool_env(self):
-        """The Data Collector API's settings."""
-        return {
-            "LA_WORKSPACE_ID": self.workspace_id,
-            "LA_SHARED_KEY": self.shared_key,
-            "LA_ENDPOINT": self.endpoint,
-        }
-
-    def ingestion_env(self):
-        """The Logs Ingestion API's settings (the identity's come from Entra)."""
-        return {
-            "LA_INGESTION_ENDPOINT": self.endpoint,
-            "LA_DCR_ID": self.dcr_id,
-            "LA_STREAM": self.STREAM,
-        }
 
     def _control(self, method, path, body=None):
         import urllib.request
@@ -245,6 +213,51 @@ class LogAnalytics:
 
     def clear_rules(self):
         self._control("DELETE", "/_control/rules")
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+class LogAnalytics(RuledStandin):
+    """The strict Log Analytics stand-in with a fresh workspace and key. Given
+    an Entra stand-in (tests/harness/entra.py), it also serves the Logs
+    Ingestion API for a fresh DCR with one stream, taking the tokens that
+    Entra issues for https://monitor.azure.com."""
+
+    STREAM = "Custom-Code42Logs_CL"
+
+    def __init__(self, workdir, rules=None, entra=None, seed=None):
+        self.workspace_id = str(uuid.uuid4())
+        self.shared_key = base64.b64encode(os.urandom(64)).decode()
+        self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
+        self.store = os.path.join(workdir, "la-store.ndjson")
+        key_file = os.path.join(workdir, "la-key")
+        with open(key_file, "w") as f:
+            f.write(self.shared_key)
+        cmd = [sys.executable, STANDIN, "--host", "127.0.0.1", "--port", "0",
+               "--workspace-id", self.workspace_id, "--shared-key-file", key_file,
+               "--store", self.store]
+        if entra:
+            cmd += ["--dcr-id", self.dcr_id, "--stream", self.STREAM,
+                    "--entra-jwks", entra.jwks_file]
+        self._start(cmd, workdir, "la-standin", "Log Analytics stand-in", rules, seed)
+
+    def tool_env(self):
+        """The Data Collector API's settings."""
+        return {
+            "LA_WORKSPACE_ID": self.workspace_id,
+            "LA_SHARED_KEY": self.shared_key,
+            "LA_ENDPOINT": self.endpoint,
+        }
+
+    def ingestion_env(self):
+        """The Logs Ingestion API's settings (the identity's come from Entra)."""
+        return {
+            "LA_INGESTION_ENDPOINT": self.endpoint,
+            "LA_DCR_ID": self.dcr_id,
+            "LA_STREAM": self.STREAM,
+        }
 
     def stats(self):
         return self._control("GET", "/_control/stats")
@@ -267,32 +280,15 @@ class LogAnalytics:
                         out.append(entry)
         return out
 
-    def stop(self):
-        stop_process(self.proc)
-        self.log.close()
 
-
-class FaultProxy:
+class FaultProxy(RuledStandin):
     """tests/standins/fault_proxy.py in front of a Moto: the tools reach moto
     through it (AWS_ENDPOINT_URL), and its rules inject S3 and SQS faults.
     Its events list the SQS receives and deletions it saw."""
 
     def __init__(self, workdir, moto, rules=None, seed=None, name="fault-proxy"):
-        port_file = os.path.join(workdir, name + "-port")
-        self.log = open(os.path.join(workdir, name + ".log"), "wb")
-        cmd = [sys.executable, FAULT_PROXY, "--upstream", moto.endpoint, "--port-file",
-               port_file]
-        if rules:
-            cmd += ["--rules", json.dumps(rules)]
-        if seed is not None:
-            cmd += ["--seed", str(seed)]
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            self.port = port_from_file(self.proc, port_file, "fault proxy")
-        except RuntimeError:
-            self.stop()
-            raise
-        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self._start([sys.executable, FAULT_PROXY, "--upstream", moto.endpoint], workdir, name,
+                    "fault proxy", rules, seed)
         self.moto = moto
 
     def tool_env(self, keys=None):
@@ -300,21 +296,6 @@ class FaultProxy:
         env = self.moto.tool_env(keys)
         env["AWS_ENDPOINT_URL"] = self.endpoint
         return env
-
-    def _control(self, method, path, body=None):
-        import urllib.request
-
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.endpoint + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read())
-
-    def set_rules(self, rules):
-        self._control("POST", "/_control/rules", rules)
-
-    def clear_rules(self):
-        self._control("DELETE", "/_control/rules")
 
     def stats(self):
         """{"<service> <action> <outcome>": count}."""
@@ -326,10 +307,6 @@ class FaultProxy:
         "messages" [{"message_id", "receipt_handle", "body"}] or
         "receipt_handles" and "deleted" (those moto reported deleted)}."""
         return self._control("GET", "/_control/events")
-
-    def stop(self):
-        stop_process(self.proc)
-        self.log.close()
 
 
 class MotoCase(unittest.TestCase):

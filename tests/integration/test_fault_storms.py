@@ -105,9 +105,7 @@ class StormCase(unittest.TestCase):
         self.proxy.clear_rules()
         self.s3 = self.moto.client("s3")
         self.sqs = self.moto.client("sqs")
-        self.bucket = "code42-" + uuid.uuid4().hex[:10]
-        self.s3.create_bucket(Bucket=self.bucket)
-        self.queue = self.sqs.create_queue(QueueName="c42-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        self.bucket, self.queue = dataset.new_bucket_and_queue(self.s3, self.sqs)
         self.published = {}
 
     def publish(self, objects, lines_per_object, long_every=0):

@@ -11,7 +11,6 @@ import sys
 import tempfile
 import time
 import unittest
-import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import dataset  # noqa: E402
@@ -48,9 +47,7 @@ class PipelineTest(unittest.TestCase):
         self.addCleanup(self.la.stop)
         self.s3 = self.moto.client("s3")
         self.sqs = self.moto.client("sqs")
-        self.bucket = "code42-" + uuid.uuid4().hex[:10]
-        self.s3.create_bucket(Bucket=self.bucket)
-        self.queue = self.sqs.create_queue(QueueName="c42-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        self.bucket, self.queue = dataset.new_bucket_and_queue(self.s3, self.sqs)
 
     def publish(self, objects, lines_per_object=150, long_every=0):
         self.published = dataset.publish(self.s3, self.sqs, self.queue, self.bucket, objects,

@@ -25,14 +25,13 @@ import http.client
 import ipaddress
 import json
 import os
-import random
 import signal
 import socket
 import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 import fault_rules
@@ -387,15 +386,6 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, family, state):
-        self.address_family = family
-        self.state = state
-        super().__init__(address, Handler)
-
-
 def loopback(host):
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -418,15 +408,10 @@ def main(argv=None):
     upstream = urlsplit(args.upstream)
     if upstream.scheme != "http" or not upstream.port or not loopback(upstream.hostname or ""):
         p.error("--upstream must be http://<loopback address>:<port>")
-    try:
-        rules = parse_rules(json.loads(args.rules))
-    except ValueError as e:
-        p.error("--rules: %s" % e)
-    if args.seed is None:
-        args.seed = random.SystemRandom().randrange(2 ** 32)
+    rules = fault_rules.initial_rules(p, args, parse_rules)
     state = State(args, rules)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    server = Server((args.host, args.port), family, state)
+    server = fault_rules.Server((args.host, args.port), family, Handler, state)
     port = server.server_address[1]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,11 +1,13 @@
 """What the stand-ins that inject faults share (la_standin.py, fault_proxy.py):
 the rule fields they have in common, checked alike; the seeded draw that
-decides the rules with a rate; and a hung answer. Python standard library
-only. tests/standins/README.md describes the rules."""
+decides the rules with a rate; a hung answer; the threaded server. Python
+standard library only. tests/standins/README.md describes the rules."""
 
+import json
 import random
 import select
 import threading
+from http.server import ThreadingHTTPServer
 
 # Fields every stand-in's rules take; each adds its own.
 COMMON_KEYS = {"match", "times", "rate", "status", "retry_after", "delay", "close", "hang",
@@ -99,6 +101,19 @@ def parse_rules(value, own_keys=(), check_own=None, own_answers=()):
     return rules
 
 
+def initial_rules(parser, args, parse):
+    """The --rules a stand-in was started with, checked by `parse` (a usage
+    error when bad), and args.seed drawn when none was given, so that the
+    stand-in can log it and a run be repeated."""
+    try:
+        rules = parse(json.loads(args.rules))
+    except ValueError as e:
+        parser.error("--rules: %s" % e)
+    if args.seed is None:
+        args.seed = random.SystemRandom().randrange(2 ** 32)
+    return rules
+
+
 class RuleBook:
     """The rules in force, shared by the handler threads, and the seeded
     generator that decides the rules with a rate."""
@@ -138,6 +153,18 @@ class RuleBook:
                     rule["times"] -= 1
                 return index, dict(rule)
         return None, None
+
+
+class Server(ThreadingHTTPServer):
+    """A stand-in's threaded server: its handlers reach the shared `state`
+    as self.server.state; a hung request does not keep it from stopping."""
+
+    daemon_threads = True
+
+    def __init__(self, address, family, handler, state):
+        self.address_family = family
+        self.state = state
+        super().__init__(address, handler)
 
 
 def hold_until_closed(sock, stopping):

@@ -29,7 +29,6 @@ import hmac
 import ipaddress
 import json
 import os
-import random
 import re
 import signal
 import socket
@@ -39,7 +38,7 @@ import threading
 import time
 import uuid
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import fault_rules
@@ -718,15 +717,6 @@ class Handler(BaseHTTPRequestHandler):
         return data, meta, truncated, out_of_window
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, family, state):
-        self.address_family = family
-        self.state = state
-        super().__init__(address, Handler)
-
-
 def write_port_file(path, port):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".port-", dir=directory)
@@ -804,17 +794,11 @@ def main(argv=None):
         p.error("the shared key is empty")
     if args.dcr_id and not (args.stream and args.entra_jwks):
         p.error("--dcr-id needs --stream and --entra-jwks")
-    try:
-        rules = parse_rules(json.loads(args.rules))
-    except ValueError as e:
-        p.error("--rules: %s" % e)
-
-    if args.seed is None:
-        args.seed = random.SystemRandom().randrange(2 ** 32)
+    rules = fault_rules.initial_rules(p, args, parse_rules)
     state = State(args, key_bytes)
     state.rules.replace(rules)
     family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
-    server = Server((args.host, args.port), family, state)
+    server = fault_rules.Server((args.host, args.port), family, Handler, state)
     port = server.server_address[1]
 
     stop = threading.Event()
