@@ -46,6 +46,12 @@ Status fit_to_deadline(HttpRequest& request, const RetryPolicy& policy, TimePoin
   return Status::success();
 }
 
+std::optional<int> attempt_limit(const RetryPolicy& policy) {
+  if (policy.max_attempts > 0) return policy.max_attempts;
+  if (policy.deadline) return std::nullopt;
+  return kAttemptsWithoutDeadline;
+}
+
 bool retry_fits(const RetryPolicy& policy, TimePoint now, Millis delay) {
   return !policy.deadline || now + delay < *policy.deadline;
 }
@@ -74,11 +80,13 @@ std::string attempts_note(int attempts) {
 
 Backoff::Backoff(RetryPolicy policy, uint64_t seed) : policy_(policy), rng_(seed) {}
 
-Millis Backoff::delay(int retry, std::optional<Millis> retry_after) {
+Millis Backoff::delay(int retry, std::optional<Millis> retry_after,
+                      std::optional<Millis> time_left) {
   long long ceiling = policy_.base_delay.count();
   for (int i = 1; i < retry && ceiling < policy_.max_delay.count(); ++i)
     ceiling *= 2;
   ceiling = std::min<long long>(ceiling, policy_.max_delay.count());
+  if (time_left) ceiling = std::max<long long>(0, std::min<long long>(ceiling, time_left->count()));
   std::uniform_int_distribution<long long> pick(0, ceiling);
   Millis jittered(pick(rng_));
   // Honour Retry-After, but no server holds us longer than kMaxRetryAfter.
@@ -96,6 +104,10 @@ bool deadline_passed(const RetryPolicy& policy, TimePoint now) {
   return policy.deadline && now >= *policy.deadline;
 }
 
+bool stopping(const StopRequested& stop_requested) {
+  return stop_requested && stop_requested();
+}
+
 // The deadline stopped the loop after `attempts` attempts, the last of which
 // failed with `last`.
 Error out_of_time(const std::optional<Error>& last, int attempts) {
@@ -106,12 +118,38 @@ Error out_of_time(const std::optional<Error>& last, int attempts) {
                     ErrorKind::kOutOfTime);
 }
 
+// A stop request ended the loop after `attempts` attempts.
+Error stopped(const std::optional<Error>& last, int attempts) {
+  if (!last || attempts == 0) return make_error(kStopRequested, ErrorKind::kAborted);
+  return make_error(last->message + "; not retried: " + kStopRequested + " " +
+                        attempts_note(attempts),
+                    ErrorKind::kAborted);
+}
+
+// Sleeps `delay` in slices, so a stop request cuts the wait short; whether
+// the whole delay was slept.
+bool wait_unless_stopped(const Sleeper& sleeper, Millis delay,
+                         const StopRequested& stop_requested) {
+  if (!stop_requested) {
+    sleeper(delay);
+    return true;
+  }
+  while (delay > Millis(0)) {
+    if (stop_requested()) return false;
+    const Millis slice = std::min(delay, kStopCheckInterval);
+    sleeper(slice);
+    delay -= slice;
+  }
+  return !stop_requested();
+}
+
 } // namespace
 
 RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, const Sleeper& sleeper,
-                              const std::function<Status(Attempt& attempt)>& attempt) {
+                              const std::function<Status(Attempt& attempt)>& attempt,
+                              const StopRequested& stop_requested) {
   Backoff backoff(policy);
-  const int max_attempts = std::max(policy.max_attempts, 1);
+  const std::optional<int> max_attempts = attempt_limit(policy);
   RetryOutcome outcome;
   std::optional<Error> last; // the latest failure worth another try
   for (int number = 1;; ++number) {
@@ -119,8 +157,13 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, con
       outcome.status = out_of_time(last, outcome.attempts);
       return outcome;
     }
+    if (stopping(stop_requested)) {
+      outcome.status = stopped(last, outcome.attempts);
+      return outcome;
+    }
     Attempt current;
     current.number = number;
+    const TimePoint started = clock.now();
     Status status = attempt(current);
     if (!status.ok() && status.error().kind == ErrorKind::kOutOfTime) {
       // It found the deadline passed before it could send: only the
@@ -134,17 +177,31 @@ RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, con
       return outcome;
     }
     last = status.error();
-    if (number >= max_attempts) {
+    if (max_attempts && number >= *max_attempts) {
       outcome.status =
           make_error(last->message + " " + attempts_note(number), ErrorKind::kTransient);
       return outcome;
     }
-    Millis delay = backoff.delay(number, current.retry_after);
-    if (!retry_fits(policy, clock.now(), delay)) {
+    // A retry must leave the next attempt as long as this one took, and
+    // kMinAttemptTime at least: an attempt squeezed in just before the
+    // deadline would be cut off there, its answer lost and a post perhaps
+    // stored all the same (a duplicate), and its timeout would hide the
+    // service's real answer in the error.
+    const TimePoint now = clock.now();
+    const Millis reserve =
+        std::max(kMinAttemptTime, std::chrono::duration_cast<Millis>(now - started));
+    std::optional<Millis> time_left;
+    if (policy.deadline)
+      time_left = std::chrono::duration_cast<Millis>(*policy.deadline - now) - reserve;
+    Millis delay = backoff.delay(number, current.retry_after, time_left);
+    if (!retry_fits(policy, now, delay + reserve)) {
       outcome.status = out_of_time(last, outcome.attempts);
       return outcome;
     }
-    sleeper(delay);
+    if (!wait_unless_stopped(sleeper, delay, stop_requested)) {
+      outcome.status = stopped(last, outcome.attempts);
+      return outcome;
+    }
   }
 }
 

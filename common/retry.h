@@ -1,6 +1,12 @@
 // The one retry loop every client and sender uses (run_with_retries), and
 // its timing: exponential backoff with full jitter, stretched to honour a
 // server's Retry-After, inside the run's deadline.
+//
+// How long a loop goes on: in a run with a deadline, until the deadline
+// leaves no room for another attempt, however many that takes (a storm that
+// clears within the run delivers everything in the run); without one, a
+// small count (kAttemptsWithoutDeadline). An explicit count caps it either
+// way. Errors no retry cures end it at once, whatever the policy.
 #pragma once
 
 #include "common/clock.h"
@@ -17,9 +23,21 @@ namespace c42 {
 
 using Millis = std::chrono::milliseconds;
 
+// RetryPolicy::max_attempts meaning "as many attempts as fit before the
+// deadline"; without a deadline it means kAttemptsWithoutDeadline.
+inline constexpr int kUntilDeadline = 0;
+// Attempts in all, the first included, of a kUntilDeadline policy without a
+// deadline: nothing else would end the loop of a service that stays down.
+inline constexpr int kAttemptsWithoutDeadline = 6;
+
 struct RetryPolicy {
-  int max_attempts = 6; // including the first
+  // Attempts in all, the first included: a positive count caps them (with
+  // or without a deadline); kUntilDeadline (0, the default, or less) goes
+  // on until the deadline, or kAttemptsWithoutDeadline without one.
+  int max_attempts = kUntilDeadline;
   Millis base_delay{250};
+  // The longest backoff between two attempts; a Retry-After may ask for
+  // more, up to kMaxRetryAfter.
   Millis max_delay{30000};
   // The run's deadline: no attempt starts after it and none runs past it,
   // so a tool never outlives the budget of the run that started it.
@@ -27,6 +45,11 @@ struct RetryPolicy {
 };
 
 inline constexpr const char* kDeadlinePassed = "the run's deadline has passed";
+inline constexpr const char* kStopRequested = "a stop was requested";
+
+// The most attempts `policy` allows, or nullopt when only its deadline
+// bounds them.
+std::optional<int> attempt_limit(const RetryPolicy& policy);
 
 // Shortens request.timeout_ms so the attempt ends by policy.deadline; the
 // error kDeadlinePassed (kind kOutOfTime) once it has passed: nothing is
@@ -59,8 +82,12 @@ class Backoff {
 public:
   explicit Backoff(RetryPolicy policy, uint64_t seed = std::random_device{}());
   // Delay before retry number `retry` (1-based): uniform in
-  // [0, min(max, base * 2^(retry-1))], but never less than retry_after.
-  Millis delay(int retry, std::optional<Millis> retry_after = std::nullopt);
+  // [0, min(max, base * 2^(retry-1), time_left)], but never less than
+  // retry_after (itself capped at kMaxRetryAfter). Capping the jitter at
+  // the time left lets a retry start before the deadline while one can;
+  // only the server's Retry-After may push it past.
+  Millis delay(int retry, std::optional<Millis> retry_after = std::nullopt,
+               std::optional<Millis> time_left = std::nullopt);
   const RetryPolicy& policy() const { return policy_; }
 
 private:
@@ -76,6 +103,16 @@ std::string attempts_note(int attempts);
 using Sleeper = std::function<void(Millis)>;
 Sleeper real_sleeper();
 
+// The least time left before the deadline in which a retry starts (more
+// when the attempt before it took longer).
+inline constexpr Millis kMinAttemptTime{1000};
+
+// A stop request (the tools' SIGTERM/SIGINT flag); empty: none can come.
+using StopRequested = std::function<bool()>;
+// How often a loop waiting to retry looks at its StopRequested: a stage told
+// to stop must not sit out a backoff or a Retry-After of up to two minutes.
+inline constexpr Millis kStopCheckInterval{100};
+
 // What the loop tells an attempt, and what the attempt tells it back.
 struct Attempt {
   int number = 1; // 1 for the first
@@ -90,25 +127,31 @@ struct RetryOutcome {
 };
 
 // Runs `attempt` until it succeeds, fails with a kind other than kTransient,
-// policy.max_attempts have failed, or the deadline leaves no room for
-// another. The kind of the attempt's error decides, so every caller states
-// its retry rules once, in its attempt: kTransient for what another try may
-// cure, kFailed for what it will not, kAborted for a transfer stopped on
-// purpose.
+// the attempts attempt_limit(policy) allows have failed, the deadline leaves
+// no room for another, or a stop is requested. The kind of the attempt's
+// error decides, so every caller states its retry rules once, in its
+// attempt: kTransient for what another try may cure, kFailed for what it
+// will not (it ends the loop at once, whatever the policy), kAborted for a
+// transfer stopped on purpose.
 //
-// Between attempts it sleeps as Backoff says (full jitter, never shorter
-// than the attempt's retry_after, capped). It starts no attempt after
-// policy.deadline and no sleep that would end after it. An attempt that
-// fails with kOutOfTime found no time left to start (fit_to_deadline) and
-// is not counted.
+// Between attempts it sleeps as Backoff says (full jitter capped by the
+// time left, never shorter than the attempt's retry_after, capped). It
+// starts no attempt after policy.deadline, and a retry only while the time
+// left holds the longer of kMinAttemptTime and what the last attempt took:
+// no sleep ends later than that. An attempt that fails with kOutOfTime
+// found no time left to start (fit_to_deadline) and is not counted. With `stop_requested`, no
+// attempt starts once it is true, and a sleep looks at it every kStopCheckInterval.
 //
 // The final error is composed here, once:
 // - success, or a failure that is not kTransient: the attempt's status as is;
 // - attempts used up: "<last error> (after N attempts)", still kTransient;
 // - out of time: "<last error>; no time left for another attempt before the
 //   run's deadline (after N attempts)", or kDeadlinePassed when no attempt
-//   ran, both kOutOfTime.
+//   ran, both kOutOfTime;
+// - stopped: "<last error>; not retried: a stop was requested (after N
+//   attempts)", or kStopRequested when no attempt ran, both kAborted.
 RetryOutcome run_with_retries(const RetryPolicy& policy, const Clock& clock, const Sleeper& sleeper,
-                              const std::function<Status(Attempt& attempt)>& attempt);
+                              const std::function<Status(Attempt& attempt)>& attempt,
+                              const StopRequested& stop_requested = {});
 
 } // namespace c42

@@ -196,16 +196,30 @@ void add_network_options(CLI::App& app, NetworkOptions& options) {
                  "request or retry starts after it and a request in progress is cut off at it; "
                  "the work not done fails and its messages stay on the queue.")
       ->type_name("TIME");
+  app.add_option("--max-attempts", options.max_attempts,
+                 "Attempts in all per request, 1 to 100, for what another try may cure (network "
+                 "errors, timeouts, HTTP 408, 429 and 5xx, throttling). Default: as many as fit "
+                 "before --deadline, with exponential backoff, jitter and Retry-After; " +
+                     std::to_string(kAttemptsWithoutDeadline) + " without a deadline.")
+      ->check(whole_number(1, 100));
+  app.add_option("--max-backoff", options.max_backoff,
+                 "Longest wait in seconds between two attempts of a request, 0.1 to 300 (a "
+                 "Retry-After may ask for longer, up to 120 s). A run with a short deadline "
+                 "tries more often within it with a smaller one.")
+      ->check(seconds(0.1, 300))
+      ->capture_default_str();
 }
 
 Result<NetworkLimits> network_limits(const NetworkOptions& options) {
   NetworkLimits limits;
   limits.timeouts.connect_ms = std::lround(options.connect_timeout * 1000);
   limits.timeouts.stall_ms = std::lround(options.stall_timeout * 1000);
+  limits.retry.max_attempts = options.max_attempts;
+  limits.retry.max_delay = Millis(std::llround(options.max_backoff * 1000));
   if (!options.deadline.empty()) {
     auto deadline = parse_deadline(options.deadline);
     if (!deadline.ok()) return usage("--deadline: " + deadline.error().message);
-    limits.deadline = *deadline;
+    limits.retry.deadline = *deadline;
   }
   return limits;
 }

@@ -10,6 +10,7 @@
 #include "common/retry.h"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -71,17 +72,23 @@ CLI::Validator whole_number(uint64_t min, uint64_t max); // decimal digits only
 CLI::Validator seconds(double min, double max);          // e.g. 2 or 2.5
 
 // The options of every tool that talks to a service: connection and stall
-// limits per attempt, and the run's deadline.
+// limits per attempt, the run's deadline, and how many attempts a request
+// may take.
 struct NetworkOptions {
   double connect_timeout = 10;
   double stall_timeout = 30;
   std::string deadline; // ISO 8601 or epoch seconds; empty: none
+  // --max-attempts; kUntilDeadline when not given (until --deadline, or
+  // kAttemptsWithoutDeadline without one).
+  int max_attempts = kUntilDeadline;
+  // --max-backoff: the longest wait between two attempts, in seconds.
+  double max_backoff = std::chrono::duration<double>(RetryPolicy{}.max_delay).count();
 };
 void add_network_options(CLI::App& app, NetworkOptions& options);
 // The options as the library takes them.
 struct NetworkLimits {
   Timeouts timeouts;
-  std::optional<TimePoint> deadline;
+  RetryPolicy retry; // the run's deadline, --max-attempts and --max-backoff
 };
 // A usage error for a deadline that is not a time.
 Result<NetworkLimits> network_limits(const NetworkOptions& options);

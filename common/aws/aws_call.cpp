@@ -90,7 +90,7 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
     };
   }
   CallOutcome outcome;
-  auto run = run_with_retries(ctx.retry, *ctx.clock, ctx.sleeper, [&](Attempt& attempt) -> Status {
+  auto send_once = [&](Attempt& attempt) -> Status {
     auto prepared = prepare_attempt(ctx, request, signing);
     if (!prepared.ok()) return prepared.error();
     auto response = ctx.http->send(*prepared, sink ? &tracking : nullptr);
@@ -113,7 +113,8 @@ Result<CallOutcome> call_with_retries(ServiceContext& ctx, const HttpRequest& re
       return Status::success();
     attempt.retry_after = retry_after_of(outcome.response, ctx.clock->now());
     return make_error(describe_service_error(status, outcome.response.body), ErrorKind::kTransient);
-  });
+  };
+  auto run = run_with_retries(ctx.retry, *ctx.clock, ctx.sleeper, send_once, ctx.cancelled);
   if (!run.status.ok()) return run.status.error();
   outcome.attempts = run.attempts;
   return outcome;

@@ -27,7 +27,8 @@ struct ServiceContext {
   std::vector<std::string> retry_codes;
   Timeouts timeouts;
   Sleeper sleeper = real_sleeper();
-  // Checked while a transfer runs; true aborts it (termination requested).
+  // Checked while a transfer runs and while a retry waits; true aborts the
+  // transfer and ends the retries (termination requested).
   std::function<bool()> cancelled;
 };
 

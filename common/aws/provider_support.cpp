@@ -3,6 +3,7 @@
 #include "common/json_value.h"
 #include "common/time_format.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -23,7 +24,7 @@ Result<ServiceContext> ProviderClient::context(int attempts, Timeouts timeouts) 
   ctx.region = net_.region;
   ctx.timeouts = timeouts;
   ctx.sleeper = net_.sleeper;
-  ctx.retry.max_attempts = attempts;
+  ctx.retry.max_attempts = std::max(attempts, 1); // a count, never kUntilDeadline
   ctx.retry.base_delay = Millis(100);
   ctx.retry.max_delay = Millis(1000);
   return ctx;

@@ -34,6 +34,14 @@ public:
   // A context for the provider's unsigned calls: `attempts` in all, short
   // backoff, each attempt within `timeouts`. A credentials exchange stays
   // small and quick, so it never waits as long as the calls it serves.
+  //
+  // `attempts` is a small fixed count, never kUntilDeadline: a provider is
+  // asked from inside an attempt of the call it signs, whose own loop
+  // retries until the run's deadline. A provider retrying until the
+  // deadline too would hold that one outer attempt for the whole run, its
+  // waits stacked on the outer loop's; and since the chain reports a
+  // provider's failure as kFailed, the outer loop does not repeat the
+  // provider's tries either, so they never multiply.
   Result<ServiceContext> context(int attempts, Timeouts timeouts);
 
   const ProviderNetwork& network() const { return net_; }

@@ -202,7 +202,7 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
     return failure;
   };
 
-  auto run = run_with_retries(ctx_.retry, *ctx_.clock, ctx_.sleeper, attempt);
+  auto run = run_with_retries(ctx_.retry, *ctx_.clock, ctx_.sleeper, attempt, ctx_.cancelled);
   if (consumer_stopped) return make_error("reading " + where + " was stopped", ErrorKind::kAborted);
   if (!run.status.ok())
     return make_error("cannot get " + where + ": " + run.status.error().message,

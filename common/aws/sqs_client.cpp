@@ -189,13 +189,13 @@ Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& regi
 
 Result<std::unique_ptr<SqsClient>> open_sqs_client(const Session& session, const Environment& env,
                                                    HttpClient* http, Timeouts timeouts,
-                                                   std::optional<TimePoint> deadline,
+                                                   RetryPolicy retry,
                                                    std::function<bool()> cancelled) {
   auto endpoint = resolve_sqs_endpoint(env, session.region());
   if (!endpoint.ok()) return endpoint.error();
   ServiceContext context = session.context(http, "sqs");
   context.timeouts = timeouts;
-  context.retry.deadline = deadline;
+  context.retry = retry;
   context.cancelled = std::move(cancelled);
   return std::make_unique<SqsClient>(std::move(context), std::move(endpoint.value()));
 }

@@ -81,11 +81,11 @@ private:
 Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& region);
 
 // An SqsClient for `session` sending through `http`, to the endpoint the
-// environment configures, with the tool's per-attempt limits and the run's
-// deadline.
+// environment configures, with the tool's per-attempt limits, the run's
+// deadline and attempts (`retry`), and its stop request (`cancelled`).
 Result<std::unique_ptr<SqsClient>> open_sqs_client(const Session& session, const Environment& env,
                                                    HttpClient* http, Timeouts timeouts = {},
-                                                   std::optional<TimePoint> deadline = {},
+                                                   RetryPolicy retry = {},
                                                    std::function<bool()> cancelled = {});
 
 } // namespace c42::aws

@@ -163,12 +163,12 @@ Result<Url> resolve_sts_endpoint(const Environment& env, const std::string& regi
 
 Result<std::unique_ptr<StsClient>> open_sts_client(const Session& session, const Environment& env,
                                                    HttpClient* http, Timeouts timeouts,
-                                                   std::optional<TimePoint> deadline) {
+                                                   RetryPolicy retry) {
   auto endpoint = resolve_sts_endpoint(env, session.region());
   if (!endpoint.ok()) return endpoint.error();
   ServiceContext context = session.context(http, "sts");
   context.timeouts = timeouts;
-  context.retry.deadline = deadline;
+  context.retry = retry;
   return std::make_unique<StsClient>(std::move(context), std::move(endpoint.value()));
 }
 

@@ -70,10 +70,10 @@ private:
 Result<Url> resolve_sts_endpoint(const Environment& env, const std::string& region);
 
 // An StsClient for signed calls as `session`, through `http`, with the
-// tool's per-attempt limits and the run's deadline.
+// tool's per-attempt limits and the run's deadline and attempts.
 Result<std::unique_ptr<StsClient>> open_sts_client(const Session& session, const Environment& env,
                                                    HttpClient* http, Timeouts timeouts = {},
-                                                   std::optional<TimePoint> deadline = {});
+                                                   RetryPolicy retry = {});
 
 // The form encoding of the Query protocol: name=value pairs joined by '&',
 // each percent-encoded as SigV4 encodes (RFC 3986 unreserved kept).

@@ -5,6 +5,8 @@
 #include "common/json_value.h"
 #include "common/uri.h"
 
+#include <algorithm>
+
 namespace c42::azure {
 
 namespace {
@@ -55,6 +57,7 @@ Result<AccessToken> request_token(HttpClient& http, TokenCall call, const Clock&
                                   const Sleeper& sleeper) {
   std::string refusal;
   Result<AccessToken> token = make_error("no reply");
+  call.retry.max_attempts = std::max(call.retry.max_attempts, 1); // see TokenCall::retry
   auto run = run_with_retries(call.retry, clock, sleeper, [&](Attempt& attempt) -> Status {
     auto response = http.send(call.request);
     if (!response.ok()) return response.error();

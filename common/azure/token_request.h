@@ -23,7 +23,12 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
 
 struct TokenCall {
   HttpRequest request;
-  RetryPolicy retry;  // few attempts: a token source is local or fast
+  // A small positive max_attempts, never kUntilDeadline: a token is asked
+  // for from inside an attempt of a post whose own loop retries until the
+  // run's deadline, and request_token's failure is never kTransient, so the
+  // two loops do not multiply and one post's attempt is not held for the
+  // whole run by a token source that is down.
+  RetryPolicy retry;
   std::string source; // "managed identity (IMDS)", for messages
   std::string fix;    // what to check when the source refuses
 };

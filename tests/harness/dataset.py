@@ -6,6 +6,7 @@ byte-for-byte."""
 import gzip
 import json
 import random
+import uuid
 
 EVENT_TYPES = ["CREATED", "MODIFIED", "DELETED", "READ_BY_APP", "EMAILED"]
 
@@ -49,6 +50,14 @@ def encode(lines, how="gzip"):
 
 def code42_body(bucket, key, event_time="2026-11-25T01:00:00Z"):
     return json.dumps({"Bucket Name": bucket, "Object Key": key, "Event Time": event_time})
+
+
+def new_bucket_and_queue(s3, sqs):
+    """A fresh bucket and queue of unique names, for one test's exports:
+    (bucket name, queue URL)."""
+    bucket = "code42-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=bucket)
+    return bucket, sqs.create_queue(QueueName="c42-" + uuid.uuid4().hex[:8])["QueueUrl"]
 
 
 def publish(s3, sqs, queue_url, bucket, objects, seed=42, lines_per_object=150,

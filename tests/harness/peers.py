@@ -18,6 +18,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 STANDIN = os.path.join(SOURCE_DIR, "tests", "standins", "la_standin.py")
+FAULT_PROXY = os.path.join(SOURCE_DIR, "tests", "standins", "fault_proxy.py")
 
 MOTO_HINT = 'moto_server not found; install it with: pip install "moto[server]"'
 
@@ -81,6 +82,17 @@ def read_text(path):
             return f.read()
     except FileNotFoundError:
         return ""
+
+
+def port_from_file(proc, port_file, what, timeout=20.0):
+    """The port a stand-in wrote to its --port-file once listening; raises
+    when it exits or takes longer than `timeout`."""
+    deadline = time.time() + timeout
+    while not read_text(port_file).strip():
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("%s did not start" % what)
+        time.sleep(0.05)
+    return int(read_text(port_file).strip())
 
 
 def moto_command():
@@ -166,61 +178,25 @@ class Moto:
         self.log.close()
 
 
-class LogAnalytics:
-    """The strict Log Analytics stand-in with a fresh workspace and key. Given
-    an Entra stand-in (tests/harness/entra.py), it also serves the Logs
-    Ingestion API for a fresh DCR with one stream, taking the tokens that
-    Entra issues for https://monitor.azure.com. With digest_over, string
-    values longer than that many bytes are stored as their SHA-256 and
-    length (la_standin.py --digest-over)."""
+class RuledStandin:
+    """What the stand-ins that take fault rules share: starting with the
+    initial rules and seed, their control endpoints, stopping by PID."""
 
-    STREAM = "Custom-Code42Logs_CL"
-
-    def __init__(self, workdir, rules=None, entra=None, digest_over=0):
-        self.workspace_id = str(uuid.uuid4())
-        self.shared_key = base64.b64encode(os.urandom(64)).decode()
-        self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
-        self.store = os.path.join(workdir, "la-store.ndjson")
-        port_file = os.path.join(workdir, "la-port")
-        key_file = os.path.join(workdir, "la-key")
-        with open(key_file, "w") as f:
-            f.write(self.shared_key)
-        self.log = open(os.path.join(workdir, "la-standin.log"), "wb")
-        cmd = [sys.executable, STANDIN, "--host", "127.0.0.1", "--port", "0",
-               "--port-file", port_file, "--workspace-id", self.workspace_id,
-               "--shared-key-file", key_file, "--store", self.store]
-        if entra:
-            cmd += ["--dcr-id", self.dcr_id, "--stream", self.STREAM,
-                    "--entra-jwks", entra.jwks_file]
+    def _start(self, cmd, workdir, name, what, rules=None, seed=None):
+        port_file = os.path.join(workdir, name + "-port")
+        self.log = open(os.path.join(workdir, name + ".log"), "wb")
+        cmd = cmd + ["--port-file", port_file]
         if rules:
             cmd += ["--rules", json.dumps(rules)]
-        if digest_over:
-            cmd += ["--digest-over", str(digest_over)]
+        if seed is not None:
+            cmd += ["--seed", str(seed)]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 20
-        while not read_text(port_file).strip():
-            if self.proc.poll() is not None or time.time() > deadline:
-                self.stop()
-                raise RuntimeError("Log Analytics stand-in did not start")
-            time.sleep(0.05)
-        self.port = int(read_text(port_file).strip())
+        try:
+            self.port = port_from_file(self.proc, port_file, what)
+        except RuntimeError:
+            self.stop()
+            raise
         self.endpoint = "http://127.0.0.1:%d" % self.port
-
-    def tool_env(self):
-        """The Data Collector API's settings."""
-        return {
-            "LA_WORKSPACE_ID": self.workspace_id,
-            "LA_SHARED_KEY": self.shared_key,
-            "LA_ENDPOINT": self.endpoint,
-        }
-
-    def ingestion_env(self):
-        """The Logs Ingestion API's settings (the identity's come from Entra)."""
-        return {
-            "LA_INGESTION_ENDPOINT": self.endpoint,
-            "LA_DCR_ID": self.dcr_id,
-            "LA_STREAM": self.STREAM,
-        }
 
     def _control(self, method, path, body=None):
         import urllib.request
@@ -237,6 +213,55 @@ class LogAnalytics:
 
     def clear_rules(self):
         self._control("DELETE", "/_control/rules")
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
+class LogAnalytics(RuledStandin):
+    """The strict Log Analytics stand-in with a fresh workspace and key. Given
+    an Entra stand-in (tests/harness/entra.py), it also serves the Logs
+    Ingestion API for a fresh DCR with one stream, taking the tokens that
+    Entra issues for https://monitor.azure.com. With digest_over, string
+    values longer than that many bytes are stored as their SHA-256 and
+    length (la_standin.py --digest-over)."""
+
+    STREAM = "Custom-Code42Logs_CL"
+
+    def __init__(self, workdir, rules=None, entra=None, seed=None, digest_over=0):
+        self.workspace_id = str(uuid.uuid4())
+        self.shared_key = base64.b64encode(os.urandom(64)).decode()
+        self.dcr_id = "dcr-" + uuid.uuid4().hex if entra else None
+        self.store = os.path.join(workdir, "la-store.ndjson")
+        key_file = os.path.join(workdir, "la-key")
+        with open(key_file, "w") as f:
+            f.write(self.shared_key)
+        cmd = [sys.executable, STANDIN, "--host", "127.0.0.1", "--port", "0",
+               "--workspace-id", self.workspace_id, "--shared-key-file", key_file,
+               "--store", self.store]
+        if entra:
+            cmd += ["--dcr-id", self.dcr_id, "--stream", self.STREAM,
+                    "--entra-jwks", entra.jwks_file]
+        if digest_over:
+            cmd += ["--digest-over", str(digest_over)]
+        self._start(cmd, workdir, "la-standin", "Log Analytics stand-in", rules, seed)
+
+    def tool_env(self):
+        """The Data Collector API's settings."""
+        return {
+            "LA_WORKSPACE_ID": self.workspace_id,
+            "LA_SHARED_KEY": self.shared_key,
+            "LA_ENDPOINT": self.endpoint,
+        }
+
+    def ingestion_env(self):
+        """The Logs Ingestion API's settings (the identity's come from Entra)."""
+        return {
+            "LA_INGESTION_ENDPOINT": self.endpoint,
+            "LA_DCR_ID": self.dcr_id,
+            "LA_STREAM": self.STREAM,
+        }
 
     def stats(self):
         return self._control("GET", "/_control/stats")
@@ -259,9 +284,33 @@ class LogAnalytics:
                         out.append(entry)
         return out
 
-    def stop(self):
-        stop_process(self.proc)
-        self.log.close()
+
+class FaultProxy(RuledStandin):
+    """tests/standins/fault_proxy.py in front of a Moto: the tools reach moto
+    through it (AWS_ENDPOINT_URL), and its rules inject S3 and SQS faults.
+    Its events list the SQS receives and deletions it saw."""
+
+    def __init__(self, workdir, moto, rules=None, seed=None, name="fault-proxy"):
+        self._start([sys.executable, FAULT_PROXY, "--upstream", moto.endpoint], workdir, name,
+                    "fault proxy", rules, seed)
+        self.moto = moto
+
+    def tool_env(self, keys=None):
+        """moto.tool_env() with every AWS call sent through the proxy."""
+        env = self.moto.tool_env(keys)
+        env["AWS_ENDPOINT_URL"] = self.endpoint
+        return env
+
+    def stats(self):
+        """{"<service> <action> <outcome>": count}."""
+        return self._control("GET", "/_control/stats")
+
+    def events(self):
+        """SQS ReceiveMessage answers and DeleteMessage(Batch) requests, in
+        arrival order: {"time", "action", "status", "queue_url", and
+        "messages" [{"message_id", "receipt_handle", "body"}] or
+        "receipt_handles" and "deleted" (those moto reported deleted)}."""
+        return self._control("GET", "/_control/events")
 
 
 class MotoCase(unittest.TestCase):

@@ -320,9 +320,7 @@ class Runs(DriverCase):
         self.addCleanup(self.la.stop)
         self.s3 = self.moto.client("s3")
         self.sqs = self.moto.client("sqs")
-        self.bucket = "code42-" + uuid.uuid4().hex[:10]
-        self.s3.create_bucket(Bucket=self.bucket)
-        self.queue = self.sqs.create_queue(QueueName="c42-" + uuid.uuid4().hex[:8])["QueueUrl"]
+        self.bucket, self.queue = dataset.new_bucket_and_queue(self.s3, self.sqs)
         self.published = {}
 
     def publish(self, objects, lines_per_object=50):
@@ -428,7 +426,7 @@ class Runs(DriverCase):
         # stall limits and the age rule are passed on. 010 is ten, not eight.
         _, started, runs = self.recorded_run(
             "--budget", "010", "--hard-limit", "040", C42_CONNECT_TIMEOUT="3",
-            C42_STALL_TIMEOUT="7", C42_SKIP_OLDER_THAN="2d")
+            C42_STALL_TIMEOUT="7", C42_MAX_BACKOFF="2.5", C42_SKIP_OLDER_THAN="2d")
 
         def option(name, option):
             values = [a.split("=", 1)[1] for a in runs[name]["args"]
@@ -444,7 +442,8 @@ class Runs(DriverCase):
         for name in NETWORK_STAGES:
             self.assertEqual(option(name, "--connect-timeout"), "3")
             self.assertEqual(option(name, "--stall-timeout"), "7")
-        self.assertFalse(any("timeout" in a or "deadline" in a
+            self.assertEqual(option(name, "--max-backoff"), "2.5")
+        self.assertFalse(any("timeout" in a or "deadline" in a or "backoff" in a
                              for a in runs["c42-transform"]["args"]))
         self.assertNotIn("--row-id", runs["c42-transform"]["args"])
         self.assertEqual(option("s3-fetch", "--skip-older-than"), "2d")

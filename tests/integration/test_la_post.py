@@ -8,6 +8,7 @@ fresh workspace, key and store, and stops it by PID afterwards.
 """
 
 import base64
+import datetime
 import email.utils
 import hashlib
 import hmac
@@ -63,6 +64,12 @@ def end_line(mid, records, ok=True, error=None, fetched=1):
     if error:
         v["error"] = error
     return json.dumps(v, separators=(",", ":"))
+
+
+def deadline_in(seconds):
+    """A --deadline `seconds` from now, as c42-ship writes one."""
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (moment.microsecond // 1000)
 
 
 def record_line(**fields):
@@ -391,7 +398,9 @@ class PermanentFailureTest(LaPostCase):
         marker = "poison-" + uuid.uuid4().hex
         self.la.set_rules([{"match": marker, "status": 400, "error": "InvalidDataFormat",
                             "times": -1}])
-        run = self.la_post(["--log-type", "Foo"], encode(self.three_messages(marker)))
+        # With a whole run's time left, as c42-ship runs it: still not retried.
+        run = self.la_post(["--log-type", "Foo", "--deadline", deadline_in(600)],
+                           encode(self.three_messages(marker)))
         self.check_b_failed(run, ["400", "InvalidDataFormat"])
         # Not retried.
         self.assertEqual(self.la.stats()["by_status"], {"200": 2, "400": 1})
@@ -409,11 +418,33 @@ class PermanentFailureTest(LaPostCase):
         # A 400 that is not about the data (here InvalidLogType) cannot be cured by
         # other chunks: la-post stops with kExitService.
         self.la.set_rules([{"status": 400, "error": "InvalidLogType", "times": -1}])
-        run = self.la_post(["--log-type", "Foo", "--in-flight", "1"],
+        run = self.la_post(["--log-type", "Foo", "--in-flight", "1", "--deadline", deadline_in(600)],
                            encode(self.three_messages("unused")))
         self.assertEqual(run.rc, EXIT_SERVICE, run.describe())
         self.assertFalse(any(e["ok"] for e in run.ends()), run.describe())
         self.assertEqual(self.la.stats()["requests"], 1)
+
+
+    def test_with_a_deadline_500s_are_retried_until_it_then_the_message_is_kept(self):
+        # la-post's default, as c42-ship runs it: no count, the deadline ends
+        # the retries; then B is out of time, which is no service fault.
+        marker = "storm-" + uuid.uuid4().hex
+        self.la.set_rules([{"match": marker, "status": 503, "times": -1}])
+        run = self.la_post(["--log-type", "Foo", "--deadline", deadline_in(8)],
+                           encode(self.three_messages(marker)))
+        self.check_b_failed(run, ["503", "no time left for another attempt before the run's "
+                                         "deadline"])
+        tries = self.la.stats()["by_status"]["503"]
+        self.assertGreater(tries, 6, "retried beyond the old count of six")
+        self.assertGreater(run.elapsed, 5.0, "retried until close to the deadline")
+        self.assertLess(run.elapsed, 8.0 + 5.0, run.describe())
+
+    def test_without_a_deadline_500s_are_tried_six_times(self):
+        marker = "storm-" + uuid.uuid4().hex
+        self.la.set_rules([{"match": marker, "status": 503, "times": -1}])
+        run = self.la_post(["--log-type", "Foo"], encode(self.three_messages(marker)))
+        self.check_b_failed(run, ["503", "after 6 attempts"])
+        self.assertEqual(self.la.stats()["by_status"], {"200": 2, "503": 6})
 
 
 # --- 4. transient faults ----------------------------------------------------

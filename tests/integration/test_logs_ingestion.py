@@ -446,15 +446,22 @@ class Refusals(IngestionCase):
         self.la.set_rules([{"api": "ingestion", "status": 403, "times": -1,
                             "message": "The authentication token provided does not have access "
                                        "to ingest data for the data collection rule"}])
-        run = self.post(self.rows("f1", 2, tag) + self.rows("f2", 2, tag))
+        before = self.la.stats()["by_status"].get("403", 0)
+        # With a whole run's time left, as c42-ship runs it: still not retried.
+        run = self.post(self.rows("f1", 2, tag) + self.rows("f2", 2, tag),
+                        ["--deadline", str(int(time.time()) + 600), "--in-flight", "1"])
         self.assert_refused(run, "needs the Monitoring Metrics Publisher role", tag)
         self.assertIn("HTTP 403", run.stderr)
+        self.assertEqual(self.la.stats()["by_status"].get("403", 0) - before, 1)
 
     def test_401_for_a_fresh_token_too(self):
         tag = "unauth-" + uuid.uuid4().hex[:8]
         self.la.set_rules([{"api": "ingestion", "status": 401, "times": -1}])
-        run = self.post(self.rows("u", 2, tag))
+        before = self.la.stats()["by_status"].get("401", 0)
+        run = self.post(self.rows("u", 2, tag), ["--deadline", str(int(time.time()) + 600)])
         self.assert_refused(run, "refused a fresh token", tag)
+        self.assertEqual(self.la.stats()["by_status"].get("401", 0) - before, 2,
+                         "one try with a fresh token, then no more")
 
     def test_a_token_for_another_cloud_is_refused(self):
         # The Entra stand-in issues it; the service wants https://monitor.azure.com.

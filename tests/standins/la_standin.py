@@ -38,8 +38,10 @@ import threading
 import time
 import uuid
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+import fault_rules
 
 API_VERSION = "2016-04-01"
 RESOURCE = "/api/logs"
@@ -103,7 +105,6 @@ INGESTION_ERROR_FOR_STATUS = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
-RULE_KEYS = {"match", "api", "status", "times", "retry_after", "delay", "close", "error", "message"}
 
 
 def log(line):
@@ -121,65 +122,16 @@ class Reject(Exception):
         self.message = message
 
 
+def check_api(raw, rule, where):
+    if "api" in raw:
+        if raw["api"] not in ("ingestion", "data-collector"):
+            raise ValueError(where + ": api must be ingestion or data-collector")
+        rule["api"] = raw["api"]
+
+
 def parse_rules(value):
     """Validates a rule list; raises ValueError with a readable reason."""
-    if not isinstance(value, list):
-        raise ValueError("rules must be a JSON list")
-    rules = []
-    for i, raw in enumerate(value):
-        where = "rule %d" % i
-        if not isinstance(raw, dict):
-            raise ValueError(where + " is not an object")
-        unknown = set(raw) - RULE_KEYS
-        if unknown:
-            raise ValueError(where + " has unknown keys " + ", ".join(sorted(unknown)))
-        rule = {"times": 1}
-        if "match" in raw:
-            if not isinstance(raw["match"], str) or not raw["match"]:
-                raise ValueError(where + ": match must be a non-empty string")
-            rule["match"] = raw["match"]
-        if "api" in raw:
-            if raw["api"] not in ("ingestion", "data-collector"):
-                raise ValueError(where + ": api must be ingestion or data-collector")
-            rule["api"] = raw["api"]
-        if "status" in raw:
-            s = raw["status"]
-            if not isinstance(s, int) or isinstance(s, bool) or not 100 <= s <= 599:
-                raise ValueError(where + ": status must be an integer 100..599")
-            rule["status"] = s
-        if "times" in raw:
-            t = raw["times"]
-            if not isinstance(t, int) or isinstance(t, bool) or t < -1:
-                raise ValueError(where + ": times must be an integer >= -1")
-            rule["times"] = t
-        if "retry_after" in raw:
-            r = raw["retry_after"]
-            # Retry-After is delay-seconds: a non-negative integer (RFC 9110).
-            if not isinstance(r, int) or isinstance(r, bool) or r < 0:
-                raise ValueError(where + ": retry_after must be a non-negative integer")
-            rule["retry_after"] = r
-        if "delay" in raw:
-            d = raw["delay"]
-            if not isinstance(d, (int, float)) or isinstance(d, bool) or d < 0:
-                raise ValueError(where + ": delay must be a non-negative number")
-            rule["delay"] = float(d)
-        if "close" in raw:
-            if not isinstance(raw["close"], bool):
-                raise ValueError(where + ": close must be true or false")
-            rule["close"] = raw["close"]
-        for key in ("error", "message"):
-            if key in raw:
-                if not isinstance(raw[key], str):
-                    raise ValueError(where + ": %s must be a string" % key)
-                rule[key] = raw[key]
-        if rule.get("close") and "status" in rule:
-            raise ValueError(where + ": close and status exclude each other")
-        if not any(k in rule for k in ("status", "delay", "close")):
-            raise ValueError(where + " does nothing: give status, delay or close")
-        if any(k in rule for k in ("retry_after", "error", "message")) and "status" not in rule:
-            raise ValueError(where + ": retry_after, error and message need a status")
-        rules.append(rule)
-    return rules
+    return fault_rules.parse_rules(value, own_keys={"api"}, check_own=check_api)
 
 
 def new_stats():
@@ -187,7 +139,7 @@ def new_stats():
         "requests": 0,            # every request to a non-control path
         "by_status": {},          # "200": n, ...
         "by_error": {},           # Azure/stand-in error code: n
-        "injected": 0,            # requests answered (or closed) by a rule
+        "injected": 0,            # requests answered (or closed, or hung) by a rule
         "posts_accepted": 0,
         "records_accepted": 0,
         "bytes_accepted": 0,      # body bytes of accepted posts
@@ -203,7 +155,9 @@ class State:
         self.args = args
         self.key = key
         self.lock = threading.Lock()
-        self.rules = []
+        # Seeded, so a run that met a fault can be repeated.
+        self.rules = fault_rules.RuleBook([], args.seed)
+        self.stopping = threading.Event()
         self.stats = new_stats()
         self.post_seq = 0
         self.store = open(args.store, "ab") if args.store else None
@@ -231,18 +185,8 @@ class State:
 
     def take_rule(self, body, api):
         """First live rule matching body and api; consumes one of its times."""
-        with self.lock:
-            for index, rule in enumerate(self.rules):
-                if rule["times"] == 0:
-                    continue
-                if rule.get("api", api) != api:
-                    continue
-                if "match" in rule and rule["match"].encode("utf-8") not in body:
-                    continue
-                if rule["times"] > 0:
-                    rule["times"] -= 1
-                return index, dict(rule)
-        return None, None
+        return self.rules.take(lambda rule: rule.get("api", api) == api and (
+            "match" not in rule or rule["match"].encode("utf-8") in body))
 
     def accept(self, meta, records, body_len, truncated, out_of_window):
         """meta: what the store line says besides the record; its "api" is
@@ -476,8 +420,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         status = 200
         if path == "/_control/rules" and self.command == "GET":
-            with state.lock:
-                reply = {"rules": [dict(r) for r in state.rules]}
+            reply = {"rules": state.rules.snapshot()}
         elif path == "/_control/rules" and self.command == "POST":
             try:
                 rules = parse_rules(json.loads(body.decode("utf-8")))
@@ -485,12 +428,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_error_json(400, "InvalidRules", str(e))
                 self.finish_log(400, error="InvalidRules")
                 return
-            with state.lock:
-                state.rules = rules
-                reply = {"rules": [dict(r) for r in rules]}
+            state.rules.replace(rules)
+            reply = {"rules": state.rules.snapshot()}
         elif path == "/_control/rules" and self.command == "DELETE":
-            with state.lock:
-                state.rules = []
+            state.rules.replace([])
             reply = {"rules": []}
         elif path == "/_control/stats" and self.command == "GET":
             with state.lock:
@@ -533,6 +474,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.finish_log("closed-by-rule-%d" % index)
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if rule.get("hang"):
+                state.count("hung", injected=True)
+                self.finish_log("hung-by-rule-%d" % index)
+                self.close_connection = True
+                fault_rules.hold_until_closed(self.connection, state.stopping)
                 return
             if "status" in rule:
                 status = rule["status"]
@@ -786,15 +733,6 @@ class Handler(BaseHTTPRequestHandler):
         return data, meta, truncated, out_of_window
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, family, state):
-        self.address_family = family
-        self.state = state
-        super().__init__(address, Handler)
-
-
 def write_port_file(path, port):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".port-", dir=directory)
@@ -821,6 +759,9 @@ def main(argv=None):
     key.add_argument("--shared-key-file", help="file holding the base64 key")
     p.add_argument("--store", help="append accepted records here as NDJSON")
     p.add_argument("--rules", default="[]", help="initial fault rules, JSON list")
+    p.add_argument("--seed", type=int,
+                   help="seed of the draws that decide rules with a rate (default: a random "
+                        "one, logged at start)")
     p.add_argument("--max-skew-seconds", type=int, default=DEFAULT_MAX_SKEW_SECONDS,
                    help="x-ms-date tolerance (default %(default)s; our choice, see README)")
     p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
@@ -872,15 +813,11 @@ def main(argv=None):
         p.error("the shared key is empty")
     if args.dcr_id and not (args.stream and args.entra_jwks):
         p.error("--dcr-id needs --stream and --entra-jwks")
-    try:
-        rules = parse_rules(json.loads(args.rules))
-    except ValueError as e:
-        p.error("--rules: %s" % e)
-
+    rules = fault_rules.initial_rules(p, args, parse_rules)
     state = State(args, key_bytes)
-    state.rules = rules
+    state.rules.replace(rules)
     family = socket.AF_INET6 if host_ip.version == 6 else socket.AF_INET
-    server = Server((args.host, args.port), family, state)
+    server = fault_rules.Server((args.host, args.port), family, Handler, state)
     port = server.server_address[1]
 
     stop = threading.Event()
@@ -890,9 +827,11 @@ def main(argv=None):
     thread.start()
     if args.port_file:
         write_port_file(args.port_file, port)
-    log("listening on %s port %d for workspace %s" % (args.host, port, args.workspace_id))
+    log("listening on %s port %d for workspace %s (fault seed %d)"
+        % (args.host, port, args.workspace_id, args.seed))
     while not stop.wait(0.2):
         pass
+    state.stopping.set()
     server.shutdown()
     server.server_close()
     if state.store:

@@ -106,6 +106,68 @@ TEST_F(AwsCall, RetriesServerErrorsAndThrottling) {
   EXPECT_LE(sleeps[2], Millis(1000));
 }
 
+// In a run with a deadline the call goes on through a storm far longer than
+// six attempts, as long as the deadline leaves room.
+TEST_F(AwsCall, UntilTheDeadlineRidesOutALongThrottlingStorm) {
+  ctx.retry.max_attempts = kUntilDeadline;
+  ctx.retry.deadline = clock.now() + std::chrono::hours(1);
+  const std::string slow_down = "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+                                "rate.</Message></Error>";
+  const std::string throttled = R"({"__type":"com.amazonaws.sqs#RequestThrottled"})";
+  for (int i = 0; i < 10; ++i) {
+    http.script.push_back(status(503, slow_down));
+    http.script.push_back(status(400, throttled));
+  }
+  http.script.push_back(status(200, "done"));
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  EXPECT_EQ(outcome->attempts, 21);
+  EXPECT_EQ(outcome->response.body, "done");
+  EXPECT_LT(clock.now(), *ctx.retry.deadline);
+}
+
+// ... but a refusal no retry cures is answered at once, whatever the policy.
+TEST_F(AwsCall, RefusalsAreNotRetriedUntilTheDeadlineEither) {
+  ctx.retry.max_attempts = kUntilDeadline;
+  ctx.retry.deadline = clock.now() + std::chrono::hours(1);
+  const std::vector<std::pair<long, std::string>> refusals = {
+      {403, "<Error><Code>AccessDenied</Code></Error>"},
+      {404, "<Error><Code>NoSuchKey</Code></Error>"},
+      {400, R"({"__type":"com.amazonaws.sqs#QueueDoesNotExist"})"},
+      {400, R"({"__type":"com.amazon.coral.validate#ValidationException"})"}};
+  for (const auto& [code, body] : refusals) {
+    http.requests.clear();
+    http.script = {status(code, body), status(200)};
+    auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+    ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+    EXPECT_EQ(outcome->response.status, code) << "the refusal is the caller's to read";
+    EXPECT_EQ(outcome->attempts, 1) << body;
+    EXPECT_EQ(http.requests.size(), 1u) << body;
+  }
+  EXPECT_TRUE(sleeps.empty());
+  http.script.clear();
+}
+
+// A tool told to stop (SIGTERM) does not sit out a two-minute Retry-After.
+TEST_F(AwsCall, AStopRequestEndsTheWaitForARetry) {
+  ctx.retry.deadline = clock.now() + std::chrono::hours(1);
+  int looks = 0;
+  ctx.cancelled = [&looks] { return ++looks > 3; };
+  http.script = {status(503, "", {{"Retry-After", "120"}}), status(200)};
+  auto outcome = call_with_retries(ctx, request, Signing::kSigV4);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().kind, ErrorKind::kAborted);
+  EXPECT_NE(outcome.error().message.find("a stop was requested (after 1 attempt)"),
+            std::string::npos)
+      << outcome.error().message;
+  EXPECT_EQ(http.requests.size(), 1u);
+  Millis slept{0};
+  for (Millis d : sleeps)
+    slept += d;
+  EXPECT_LE(slept, 3 * kStopCheckInterval);
+  http.script.clear();
+}
+
 TEST_F(AwsCall, RetriesNetworkErrors) {
   http.script = {reset(), timed_out(), status(200)};
   auto outcome = call_with_retries(ctx, request, Signing::kSigV4);

@@ -173,6 +173,62 @@ TEST_F(DataCollectorSenderTest, NoRetryStartsAfterTheDeadline) {
   EXPECT_TRUE(requests.empty()) << "nothing is sent once the deadline has passed";
 }
 
+// --- retries bounded by the run's deadline (la-post's default) ---
+
+TEST_F(DataCollectorSenderTest, UntilTheDeadlineAStormIsRiddenOut) {
+  retry.max_attempts = kUntilDeadline;
+  retry.deadline = clock.now() + std::chrono::minutes(5);
+  std::deque<ScriptedReply> storm;
+  for (int i = 0; i < 4; ++i) {
+    storm.push_back(response(500));
+    storm.push_back(response(503));
+    storm.push_back(response(429, "", {{"Retry-After", "2"}}));
+  }
+  storm.push_back(response(200));
+  SendResult r = send(storm);
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.attempts, 13);
+  EXPECT_EQ(sleeps.size(), 12u);
+}
+
+TEST_F(DataCollectorSenderTest, UntilTheDeadlineRefusalsStillFailAtOnce) {
+  retry.max_attempts = kUntilDeadline;
+  retry.deadline = clock.now() + std::chrono::minutes(5);
+  const std::vector<std::pair<ScriptedReply, bool>> refusals = {
+      {response(400, R"({"Error":"InvalidDataFormat"})"), false},
+      {response(400, R"({"Error":"InvalidLogType"})"), true},
+      {response(403, R"({"Error":"InvalidAuthorization"})"), true},
+      {response(404, R"({"Error":"NotFound"})"), true},
+      {response(413), false}};
+  for (const auto& [refusal, fatal] : refusals) {
+    SCOPED_TRACE(refusal.body);
+    sleeps.clear();
+    SendResult r = send({refusal, response(200)});
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.fatal, fatal);
+    EXPECT_FALSE(r.out_of_time);
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(requests.size(), 1u);
+    EXPECT_TRUE(sleeps.empty());
+  }
+}
+
+// A service that never answers is tried until the deadline: then the chunk
+// is out of time, which is no verdict on the service, not fatal.
+TEST_F(DataCollectorSenderTest, UntilTheDeadlineSilenceIsOutOfTimeNotFatal) {
+  retry.max_attempts = kUntilDeadline;
+  const TimePoint deadline = clock.now() + std::chrono::seconds(60);
+  retry.deadline = deadline;
+  std::deque<ScriptedReply> silence(1000, refused());
+  SendResult r = send(silence);
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(r.out_of_time);
+  EXPECT_FALSE(r.fatal);
+  EXPECT_GT(r.attempts, kAttemptsWithoutDeadline);
+  EXPECT_LE(clock.now(), deadline);
+  EXPECT_NE(r.error.find("no time left for another attempt"), std::string::npos) << r.error;
+}
+
 TEST_F(DataCollectorSenderTest, ErrorNeverQuotesTheKey) {
   SendResult r = send({response(403, std::string(500, 'z'))});
   EXPECT_EQ(r.error.find(target.shared_key), std::string::npos);

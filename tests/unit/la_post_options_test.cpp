@@ -180,6 +180,38 @@ TEST(LaPostOptionsTest, DataCollectorSettingsAsBefore) {
   EXPECT_EQ(parse({}, endpoint)->target.endpoint, "http://127.0.0.1:3");
 }
 
+// Retries go on until --deadline unless --max-attempts caps them; without
+// a deadline the retry loop falls back to a small count.
+TEST(LaPostOptionsTest, RetriesAreBoundedByTheDeadlineUnlessCounted) {
+  auto plain = parse({}, collector_env());
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->retry.max_attempts, kUntilDeadline);
+  EXPECT_FALSE(plain->retry.deadline.has_value());
+  EXPECT_EQ(attempt_limit(plain->retry), kAttemptsWithoutDeadline);
+
+  auto timed = parse({"--deadline", "2030-01-01T00:00:00Z"}, collector_env());
+  ASSERT_TRUE(timed.ok()) << timed.error().message;
+  EXPECT_TRUE(timed->retry.deadline.has_value());
+  EXPECT_EQ(attempt_limit(timed->retry), std::nullopt) << "only the deadline bounds retries";
+
+  auto capped =
+      parse({"--deadline", "2030-01-01T00:00:00Z", "--max-attempts", "3"}, collector_env());
+  ASSERT_TRUE(capped.ok()) << capped.error().message;
+  EXPECT_EQ(attempt_limit(capped->retry), 3);
+
+  for (const char* bad : {"0", "101", "-1", "3.5"})
+    expect_error(parse({"--max-attempts", bad}, collector_env()), ErrorKind::kUsage,
+                 "--max-attempts");
+
+  EXPECT_EQ(plain->retry.max_delay, RetryPolicy{}.max_delay);
+  auto quick = parse({"--max-backoff", "2.5"}, collector_env());
+  ASSERT_TRUE(quick.ok()) << quick.error().message;
+  EXPECT_EQ(quick->retry.max_delay, Millis(2500));
+  for (const char* bad : {"0", "0.05", "301", "nan", "1e2"})
+    expect_error(parse({"--max-backoff", bad}, collector_env()), ErrorKind::kUsage,
+                 "--max-backoff");
+}
+
 TEST(LaPostOptionsTest, PassRecordsAndCheckConfig) {
   EXPECT_FALSE(parse({}, ingestion_env())->post.pass_records);
   EXPECT_TRUE(parse({"--pass-records"}, ingestion_env())->post.pass_records);

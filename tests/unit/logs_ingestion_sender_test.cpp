@@ -421,6 +421,51 @@ TEST_F(LogsIngestionSenderTest, NoRetryStartsAfterTheDeadline) {
   EXPECT_EQ(late.failed[0].count, 2u);
 }
 
+// --- retries bounded by the run's deadline (la-post's default) ---
+
+TEST_F(LogsIngestionSenderTest, UntilTheDeadlineAStormIsRiddenOut) {
+  retry.max_attempts = kUntilDeadline;
+  retry.deadline = clock.now() + std::chrono::minutes(5);
+  std::deque<ScriptedReply> storm;
+  for (int i = 0; i < 4; ++i) {
+    storm.push_back(response(500));
+    storm.push_back(response(503));
+    storm.push_back(response(429, "", {{"Retry-After", "2"}}));
+  }
+  storm.push_back(accepted());
+  SendResult r = send(storm, batch_of({"{}", "{}"}));
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.attempts, 13);
+  EXPECT_EQ(requests.size(), 13u);
+}
+
+// What no retry cures fails at once with a whole run's time left: 400, 403,
+// 404, a 401 after the one refresh, a 413 for a single record.
+TEST_F(LogsIngestionSenderTest, UntilTheDeadlineRefusalsStillFailAtOnce) {
+  retry.max_attempts = kUntilDeadline;
+  retry.deadline = clock.now() + std::chrono::minutes(5);
+  struct Case {
+    std::deque<ScriptedReply> replies;
+    bool fatal;
+  };
+  const std::vector<Case> cases = {
+      {{response(400, R"({"error":{"code":"InvalidPayload"}})")}, false},
+      {{response(403, R"({"error":{"code":"OperationFailed"}})")}, true},
+      {{response(404, R"({"error":{"code":"NotFound"}})")}, true},
+      {{response(401), response(401)}, true},
+      {{response(413)}, false}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.replies.front().status);
+    sleeps.clear();
+    SendResult r = send(c.replies, batch_of({"{}"}));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.fatal, c.fatal);
+    EXPECT_FALSE(r.out_of_time);
+    EXPECT_EQ(requests.size(), c.replies.size());
+    EXPECT_TRUE(sleeps.empty());
+  }
+}
+
 TEST_F(LogsIngestionSenderTest, TheDeadlineCutsTheRequestShort) {
   retry.deadline = clock.now() + std::chrono::seconds(90);
   ASSERT_TRUE(send({accepted()}, batch_of({"{}"})).ok);

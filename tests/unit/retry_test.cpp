@@ -277,11 +277,189 @@ TEST_F(RunWithRetries, OneAttemptIsSingular) {
   EXPECT_TRUE(sleeps.empty());
 }
 
-TEST_F(RunWithRetries, NoAttemptsConfiguredStillMeansOne) {
-  policy.max_attempts = 0;
-  RetryOutcome r = run({transient(), transient()});
+// --- how long the loop goes on ---
+
+TEST(AttemptLimit, ACountCapsTheDeadlineBoundsTheDefault) {
+  RetryPolicy policy;
+  EXPECT_EQ(policy.max_attempts, kUntilDeadline) << "the default";
+  EXPECT_EQ(attempt_limit(policy), kAttemptsWithoutDeadline) << "no deadline: a small count";
+  policy.deadline = TimePoint(seconds(1700000000));
+  EXPECT_EQ(attempt_limit(policy), std::nullopt) << "only the deadline bounds it";
+  policy.max_attempts = 3;
+  EXPECT_EQ(attempt_limit(policy), 3) << "an explicit count caps it, deadline or not";
+  policy.deadline.reset();
+  EXPECT_EQ(attempt_limit(policy), 3);
+  policy.max_attempts = -4;
+  EXPECT_EQ(attempt_limit(policy), kAttemptsWithoutDeadline) << "less than 0 is the default";
+}
+
+TEST_F(RunWithRetries, UntilTheDeadlineRetriesFarMoreThanSixTimes) {
+  policy.max_attempts = kUntilDeadline;
+  policy.deadline = clock.now() + std::chrono::minutes(10);
+  std::vector<Error> storm(40, transient("HTTP 503"));
+  RetryOutcome r = run(storm);
+  EXPECT_TRUE(r.status.ok()) << r.status.error().message;
+  EXPECT_EQ(r.attempts, 41);
+  EXPECT_EQ(sleeps.size(), 40u);
+  EXPECT_LT(clock.now(), *policy.deadline);
+  for (Millis d : sleeps)
+    EXPECT_LE(d, policy.max_delay) << "each sleep is capped";
+}
+
+TEST_F(RunWithRetries, UntilTheDeadlineEndsWhenNoTimeIsLeft) {
+  policy.max_attempts = kUntilDeadline;
+  const TimePoint deadline = clock.now() + seconds(30);
+  policy.deadline = deadline;
+  std::vector<Error> forever(100000, transient("HTTP 500"));
+  RetryOutcome r = run(forever);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kOutOfTime);
+  EXPECT_EQ(r.status.error().message,
+            "HTTP 500; no time left for another attempt before the run's deadline " +
+                attempts_note(r.attempts));
+  EXPECT_GT(r.attempts, kAttemptsWithoutDeadline);
+  EXPECT_LE(clock.now(), deadline - kMinAttemptTime) << "every retry had time to run";
+  // The jitter is capped by the time left, so retries go on until the
+  // deadline leaves no room, rather than giving up when a long draw would
+  // miss it.
+  EXPECT_GT(clock.now(), deadline - kMinAttemptTime - seconds(1));
+}
+
+// An attempt that took long (a stalled transfer cut off by its stall
+// limit) is retried only while as long a one still fits before the deadline.
+TEST_F(RunWithRetries, ARetryLeavesTimeForAnAttemptAsLongAsTheLast) {
+  policy.max_attempts = kUntilDeadline;
+  const TimePoint deadline = clock.now() + seconds(25);
+  policy.deadline = deadline;
+  std::vector<Millis> left_at_start;
+  RetryOutcome r = run_with_retries(
+      policy, clock, [this](Millis d) { clock.set(clock.now() + d); },
+      [&](Attempt&) -> Status {
+        left_at_start.push_back(std::chrono::duration_cast<Millis>(deadline - clock.now()));
+        clock.set(clock.now() + seconds(10)); // stalled until the stall limit
+        return transient("Operation timed out after 10000 milliseconds");
+      });
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kOutOfTime);
+  ASSERT_EQ(left_at_start.size(), 2u) << "a third would not fit";
+  EXPECT_GE(left_at_start[1], seconds(10));
+}
+
+TEST_F(RunWithRetries, UntilTheDeadlineWithoutOneIsSixAttempts) {
+  policy.max_attempts = kUntilDeadline;
+  RetryOutcome r = run(std::vector<Error>(10, transient()));
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.attempts, kAttemptsWithoutDeadline);
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kTransient);
+  EXPECT_EQ(r.status.error().message, "connection reset by peer (after 6 attempts)");
+}
+
+TEST_F(RunWithRetries, AnExplicitCountCapsRetriesEvenWithADeadline) {
+  policy.max_attempts = 3;
+  policy.deadline = clock.now() + std::chrono::hours(1);
+  RetryOutcome r = run(std::vector<Error>(10, transient("HTTP 429")));
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.attempts, 3);
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kTransient);
+  EXPECT_EQ(r.status.error().message, "HTTP 429 (after 3 attempts)");
+}
+
+TEST_F(RunWithRetries, PermanentErrorsFailAtOnceUnderEveryPolicy) {
+  struct Case {
+    int max_attempts;
+    bool deadline;
+  };
+  for (Case c : {Case{kUntilDeadline, true}, Case{kUntilDeadline, false}, Case{20, true}}) {
+    policy.max_attempts = c.max_attempts;
+    policy.deadline.reset();
+    if (c.deadline) policy.deadline = clock.now() + std::chrono::hours(1);
+    numbers.clear();
+    sleeps.clear();
+    RetryOutcome r = run({make_error("InvalidDataFormat (HTTP 400)", ErrorKind::kFailed)});
+    ASSERT_FALSE(r.status.ok());
+    EXPECT_EQ(r.attempts, 1);
+    EXPECT_EQ(numbers.size(), 1u);
+    EXPECT_TRUE(sleeps.empty());
+    EXPECT_EQ(r.status.error().message, "InvalidDataFormat (HTTP 400)");
+  }
+}
+
+TEST(Backoff, JitterIsCappedByTheTimeLeftButRetryAfterIsNot) {
+  RetryPolicy policy;
+  policy.base_delay = Millis(1000);
+  policy.max_delay = Millis(30000);
+  Backoff backoff(policy, 11);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_LE(backoff.delay(8, std::nullopt, Millis(50)), Millis(50));
+  EXPECT_EQ(backoff.delay(8, std::nullopt, Millis(0)), Millis(0));
+  EXPECT_EQ(backoff.delay(8, std::nullopt, Millis(-5)), Millis(0));
+  // The server's minimum stands: the loop then finds it does not fit.
+  EXPECT_EQ(backoff.delay(1, Millis(5000), Millis(50)), Millis(5000));
+}
+
+// --- stop requests ---
+
+TEST_F(RunWithRetries, AStopRequestCutsARetryAfterWaitShort) {
+  policy.deadline = clock.now() + std::chrono::hours(1);
+  int looks = 0;
+  RetryOutcome r = run_with_retries(
+      policy, clock,
+      [this](Millis d) {
+        sleeps.push_back(d);
+        clock.set(clock.now() + d);
+      },
+      [&](Attempt& attempt) -> Status {
+        numbers.push_back(attempt.number);
+        attempt.retry_after = kMaxRetryAfter;
+        return transient("HTTP 429");
+      },
+      [&] { return ++looks > 4; });
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(r.status.error().message,
+            "HTTP 429; not retried: a stop was requested (after 1 attempt)");
   EXPECT_EQ(r.attempts, 1);
-  EXPECT_EQ(r.status.error().message, "connection reset by peer (after 1 attempt)");
+  EXPECT_EQ(numbers.size(), 1u);
+  // Two minutes asked for; the wait looked at the request every
+  // kStopCheckInterval and ended within one of them.
+  ASSERT_FALSE(sleeps.empty());
+  Millis slept{0};
+  for (Millis d : sleeps) {
+    EXPECT_LE(d, kStopCheckInterval);
+    slept += d;
+  }
+  EXPECT_LE(slept, 4 * kStopCheckInterval);
+}
+
+TEST_F(RunWithRetries, NoAttemptOnceAStopWasRequested) {
+  RetryOutcome r = run_with_retries(
+      policy, clock, [this](Millis d) { sleeps.push_back(d); },
+      [&](Attempt& attempt) -> Status {
+        numbers.push_back(attempt.number);
+        return Status::success();
+      },
+      [] { return true; });
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_EQ(r.status.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(r.status.error().message, kStopRequested);
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_TRUE(numbers.empty());
+}
+
+TEST_F(RunWithRetries, WithoutAStopRequestTheSleepIsWhole) {
+  RetryOutcome r = run_with_retries(
+      policy, clock, [this](Millis d) { sleeps.push_back(d); },
+      [&](Attempt& attempt) -> Status {
+        if (attempt.number > 1) return Status::success();
+        attempt.retry_after = Millis(7000);
+        return transient();
+      },
+      [] { return false; });
+  EXPECT_TRUE(r.status.ok());
+  Millis slept{0};
+  for (Millis d : sleeps)
+    slept += d;
+  EXPECT_EQ(slept, Millis(7000));
 }
 
 TEST_F(RunWithRetries, SleepsAtLeastTheRetryAfterAnAttemptReports) {
@@ -305,8 +483,9 @@ TEST_F(RunWithRetries, NoAttemptOnceTheDeadlineHasPassed) {
 }
 
 TEST_F(RunWithRetries, NoSleepThatWouldEndAfterTheDeadline) {
+  // A retry needs kMinAttemptTime (1 s) left when it starts.
   policy.deadline = clock.now() + seconds(2);
-  RetryOutcome r = run({transient("HTTP 429")}, {Millis(2000)});
+  RetryOutcome r = run({transient("HTTP 429")}, {Millis(1000)});
   ASSERT_FALSE(r.status.ok());
   EXPECT_EQ(r.status.error().message,
             "HTTP 429; no time left for another attempt before the run's deadline "
@@ -317,7 +496,7 @@ TEST_F(RunWithRetries, NoSleepThatWouldEndAfterTheDeadline) {
 
   sleeps.clear();
   numbers.clear();
-  RetryOutcome fits = run({transient("HTTP 429")}, {Millis(1999)});
+  RetryOutcome fits = run({transient("HTTP 429")}, {Millis(999)});
   EXPECT_TRUE(fits.status.ok());
   EXPECT_EQ(fits.attempts, 2);
 }

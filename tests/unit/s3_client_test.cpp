@@ -55,7 +55,11 @@ protected:
     ServiceContext ctx = test_support::service_context(http, credentials, clock, "s3");
     ctx.retry.max_attempts = max_attempts;
     ctx.retry.deadline = deadline;
-    ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };
+    ctx.sleeper = [this](Millis d) {
+      sleeps.push_back(d);
+      clock.set(clock.now() + d);
+    };
+    ctx.cancelled = cancelled;
     S3Client client(ctx, addressing);
     return client.get_object("bkt", "dir/obj.json", options, [this](const char* data, size_t n) {
       received.append(data, n);
@@ -75,6 +79,7 @@ protected:
   int max_attempts = 6;
   std::optional<TimePoint> deadline;
   size_t stop_after = SIZE_MAX; // the reader stops once it has this many bytes
+  std::function<bool()> cancelled;
   std::vector<Millis> sleeps;
   std::string received;
 };
@@ -349,6 +354,48 @@ TEST_F(S3ClientTest, AReaderThatStopsIsNotResumed) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, "reading s3://bkt/dir/obj.json was stopped");
   EXPECT_EQ(r.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(http.requests.size(), 1u);
+  http.script.clear();
+}
+
+// A resumed 206 that breaks off too, after `delivered` more bytes.
+ScriptedReply rest_broken_off(size_t from, size_t delivered) {
+  ScriptedReply r = rest_from(from);
+  r.body = r.body.substr(0, delivered);
+  r.failure = test_support::connection_reset();
+  return r;
+}
+
+// In a run with a deadline a body cut short again and again (a flaky proxy,
+// a truncating middlebox) is resumed from where it stopped each time, far
+// beyond six attempts, and every byte arrives once.
+TEST_F(S3ClientTest, UntilTheDeadlineEveryTruncationIsResumed) {
+  max_attempts = kUntilDeadline;
+  deadline = clock.now() + std::chrono::hours(1);
+  http.script = {first_part(2)};
+  for (size_t at = 2; at < 22; at += 2)
+    http.script.push_back(rest_broken_off(at, 2));
+  http.script.push_back(rest_from(22));
+  auto r = get();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(received, kData);
+  EXPECT_EQ(r->resumes, 11);
+  EXPECT_EQ(http.requests.size(), 12u);
+  EXPECT_EQ(header(11, "Range"), "bytes=22-");
+  EXPECT_EQ(header(11, "If-Match"), kETag);
+}
+
+TEST_F(S3ClientTest, AStopRequestEndsTheWaitForARetry) {
+  deadline = clock.now() + std::chrono::hours(1);
+  int looks = 0;
+  cancelled = [&looks] { return ++looks > 2; };
+  http.script = {reply(503, "<Error><Code>SlowDown</Code></Error>", {{"Retry-After", "60"}}),
+                 first_part(kData.size())};
+  auto r = get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kAborted);
+  EXPECT_EQ(r.error().message, "cannot get s3://bkt/dir/obj.json: SlowDown (HTTP 503); not "
+                               "retried: a stop was requested (after 1 attempt)");
   EXPECT_EQ(http.requests.size(), 1u);
   http.script.clear();
 }

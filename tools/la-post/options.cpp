@@ -75,11 +75,6 @@ Result<Config> parse_options(int argc, char** argv, const Environment& env) {
   app.add_option("--in-flight", config.post.in_flight, "Chunks posted at once, 1 to 32.")
       ->check(tool::whole_number(1, 32))
       ->capture_default_str();
-  app.add_option("--max-attempts", config.retry.max_attempts,
-                 "Tries per request for 429, 5xx and network errors (with exponential backoff, "
-                 "jitter and Retry-After), 1 to 20.")
-      ->check(tool::whole_number(1, 20))
-      ->capture_default_str();
   app.add_flag("--pass-records", config.post.pass_records,
                "Write every record to standard output too, in order with the control lines, so "
                "that a second la-post can post them to the other API.");
@@ -119,7 +114,7 @@ Result<Config> parse_options(int argc, char** argv, const Environment& env) {
                        api);
   auto limits = tool::network_limits(network);
   if (!limits.ok()) return limits.error();
-  config.retry.deadline = limits->deadline;
+  config.retry = limits->retry;
   config.timeouts = limits->timeouts;
 
   if (config.api == Api::kIngestion) {

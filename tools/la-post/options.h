@@ -18,7 +18,7 @@ struct Config {
   la::DataCollectorTarget target;    // --api data-collector, the shared key read and checked
   la::LogsIngestionTarget ingestion; // --api ingestion
   PostConfig post;
-  RetryPolicy retry; // with the run's deadline
+  RetryPolicy retry; // the run's deadline and --max-attempts
   Timeouts timeouts;
   bool check_only = false;
 };

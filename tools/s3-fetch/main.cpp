@@ -35,7 +35,7 @@ Outcome run(const Config& config) {
     auto http = std::make_unique<CurlHttpClient>();
     auto context = s.context(http.get(), "s3");
     context.timeouts = config.network.timeouts;
-    context.retry.deadline = config.network.deadline;
+    context.retry = config.network.retry;
     context.cancelled = tool::termination_requested;
     return std::unique_ptr<ObjectSource>(
         std::make_unique<S3ObjectSource>(std::move(http), context, a));

@@ -20,7 +20,7 @@ Outcome run(const Config& config) {
   }
   CurlHttpClient http;
   auto sqs =
-      aws::open_sqs_client(*session, env, &http, config.network.timeouts, config.network.deadline);
+      aws::open_sqs_client(*session, env, &http, config.network.timeouts, config.network.retry);
   if (!sqs.ok()) {
     tool::error(sqs.error().message);
     return Outcome::kConfig;

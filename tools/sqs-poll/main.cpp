@@ -14,7 +14,9 @@ namespace {
 // are, in one line of names and ARNs (never a key or token).
 Outcome whoami(const aws::Session& session, const Environment& env, const Config& config) {
   CurlHttpClient http;
-  auto sts = aws::open_sts_client(session, env, &http, config.timeouts, config.poll.deadline);
+  RetryPolicy retry = config.retry;
+  retry.deadline = config.poll.deadline;
+  auto sts = aws::open_sts_client(session, env, &http, config.timeouts, retry);
   if (!sts.ok()) {
     tool::error(sts.error().message);
     return Outcome::kConfig;
@@ -45,11 +47,11 @@ Outcome run(const Config& config) {
   if (config.whoami) return whoami(*session, env, config);
   // A receive started before the deadline may finish its reply: cutting it
   // off would hide the messages it carried until their visibility timeout.
-  std::optional<TimePoint> call_deadline;
+  RetryPolicy retry = config.retry;
   if (config.poll.deadline)
-    call_deadline = *config.poll.deadline + std::chrono::milliseconds(config.timeouts.stall_ms);
+    retry.deadline = *config.poll.deadline + std::chrono::milliseconds(config.timeouts.stall_ms);
   CurlHttpClient http;
-  auto sqs = aws::open_sqs_client(*session, env, &http, config.timeouts, call_deadline,
+  auto sqs = aws::open_sqs_client(*session, env, &http, config.timeouts, retry,
                                   tool::termination_requested);
   if (!sqs.ok()) {
     tool::error(sqs.error().message);

@@ -61,8 +61,10 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
                        "messages again and again");
   auto limits = tool::network_limits(network);
   if (!limits.ok()) return limits.error();
-  config.poll.deadline = limits->deadline;
+  config.poll.deadline = limits->retry.deadline;
   config.timeouts = limits->timeouts;
+  config.retry = limits->retry;
+  config.retry.deadline.reset();
   if (budget >= 0) {
     auto by_budget = SystemClock().now() + std::chrono::milliseconds(std::llround(budget * 1000));
     if (!config.poll.deadline || by_budget < *config.poll.deadline)

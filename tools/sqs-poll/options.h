@@ -4,6 +4,7 @@
 #include "common/environment.h"
 #include "common/http.h"
 #include "common/result.h"
+#include "common/retry.h"
 #include "common/stages/poller.h"
 
 #include <string>
@@ -14,6 +15,7 @@ struct Config {
   std::string queue_url;
   PollConfig poll; // its deadline is the earlier of --deadline and --budget
   Timeouts timeouts;
+  RetryPolicy retry; // --max-attempts and --max-backoff; the deadline is poll's
   bool check_only = false;
   bool whoami = false; // print the credentials' source and identity, then exit
 };
