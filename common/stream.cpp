@@ -86,6 +86,14 @@ std::string to_line(const MessageLine& m) {
   return to_control_line(v);
 }
 
+std::string to_line(const LeaseLine& l) {
+  Json::Value v = control("lease");
+  put_ref(v, l.ref);
+  if (!l.received_at.empty()) v["received_at"] = l.received_at;
+  v["visibility_timeout"] = l.visibility_timeout;
+  return to_control_line(v);
+}
+
 std::string to_line(const BeginLine& b) {
   Json::Value v = control("begin");
   put_ref(v, b.ref);
@@ -123,6 +131,19 @@ Result<MessageLine> message_from_json(const Json::Value& v) {
   m.receive_count = v["receive_count"].isInt() ? v["receive_count"].asInt() : 0;
   m.sent_at = string_member(v, "sent_at");
   return m;
+}
+
+Result<LeaseLine> lease_from_json(const Json::Value& v) {
+  auto ref = ref_from_json(v, "lease");
+  if (!ref.ok()) return ref.error();
+  const Json::Value& timeout = v["visibility_timeout"];
+  if (!timeout.isInt() || timeout.asInt() < 1 || timeout.asInt() > 43200)
+    return make_error("'lease' control line lacks a visibility_timeout of 1 to 43200 seconds");
+  LeaseLine l;
+  l.ref = std::move(ref.value());
+  l.received_at = string_member(v, "received_at");
+  l.visibility_timeout = timeout.asInt();
+  return l;
 }
 
 Result<BeginLine> begin_from_json(const Json::Value& v) {

@@ -37,6 +37,19 @@ struct MessageLine {
   std::string body;
 };
 
+// sqs-poll's side output for sqs-ack's heartbeat: one per received
+// message, written before the message line itself, so that every message
+// received is known to whoever extends its visibility from the moment it
+// was received, wherever in the pipeline it waits.
+struct LeaseLine {
+  MessageRef ref;
+  // When the receive call that brought the message started, ISO 8601 UTC
+  // with milliseconds: the visibility timeout runs from a little later, so
+  // counting from here is on the safe side. May be empty.
+  std::string received_at;
+  int visibility_timeout = 0; // seconds, as the receive asked for
+};
+
 // s3-fetch output framing a message's records.
 struct BeginLine {
   MessageRef ref;
@@ -95,11 +108,13 @@ std::string control_kind(const Json::Value& line);
 std::string to_control_line(const Json::Value& control);
 
 std::string to_line(const MessageLine& m);
+std::string to_line(const LeaseLine& l);
 std::string to_line(const BeginLine& b);
 std::string to_line(const EndLine& e);
 std::string to_line(const ResultLine& r);
 
 Result<MessageLine> message_from_json(const Json::Value& v);
+Result<LeaseLine> lease_from_json(const Json::Value& v);
 Result<BeginLine> begin_from_json(const Json::Value& v);
 Result<EndLine> end_from_json(const Json::Value& v);
 Result<ResultLine> result_from_json(const Json::Value& v);

@@ -7,6 +7,7 @@
 #include "common/diagnostics.h"
 #include "common/exit_codes.h"
 #include "common/line_io.h"
+#include "common/stream.h"
 
 #include <cstdint>
 #include <functional>
@@ -31,8 +32,11 @@ public:
   virtual ~MessageDeleter() = default;
   virtual Result<aws::SqsBatchResult> delete_batch(const std::string& queue_url,
                                                    const std::vector<aws::SqsBatchEntry>& e) = 0;
-  virtual Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
-                                                    const std::vector<aws::SqsBatchEntry>& e) = 0;
+  // Each entry's visibility_timeout counts from now: 0 releases the
+  // message, more extends the time it stays hidden.
+  virtual Result<aws::SqsBatchResult>
+  change_visibility_batch(const std::string& queue_url,
+                          const std::vector<aws::SqsBatchEntry>& e) = 0;
 };
 
 class SqsMessageDeleter final : public MessageDeleter {
@@ -42,8 +46,9 @@ public:
                                            const std::vector<aws::SqsBatchEntry>& e) override {
     return sqs_.delete_batch(queue_url, e);
   }
-  Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
-                                            const std::vector<aws::SqsBatchEntry>& e) override {
+  Result<aws::SqsBatchResult>
+  change_visibility_batch(const std::string& queue_url,
+                          const std::vector<aws::SqsBatchEntry>& e) override {
     return sqs_.change_visibility_batch(queue_url, e);
   }
 
@@ -51,12 +56,19 @@ private:
   aws::SqsClient& sqs_;
 };
 
+class Heartbeat;
+
+// What run_ack may use beyond the queue; each may be null.
+struct AckServices {
+  Heartbeat* heartbeat = nullptr; // told when a message is resolved
+};
+
 // One result line per message (by receipt handle), whatever its end line
 // said and however often it came.
 // Outcome: kOk when every message was deleted; kPartial when some were
-// kept, released or not deleted; kService when a batch call failed as a
-// whole; kBadInput for a malformed control line; kOutputFailed.
+// kept, released or not deleted; kService when a batch call
+// failed as a whole; kBadInput for a malformed control line; kOutputFailed.
 Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in, LineWriter& out,
-                const Report& report, AckStats* stats);
+                const Report& report, AckStats* stats, const AckServices& services = {});
 
 } // namespace c42

@@ -291,3 +291,9 @@ class MotoCase(unittest.TestCase):
         name = "bucket-" + uuid.uuid4().hex[:12]
         self.s3.create_bucket(Bucket=name)
         return name
+
+    def queue_counts(self, queue):
+        """(visible, hidden) messages of the queue, as SQS counts them: read
+        without receiving, so without disturbing the messages."""
+        a = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])

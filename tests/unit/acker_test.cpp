@@ -1,8 +1,11 @@
 #include "common/json_value.h"
 #include "common/stages/acker.h"
+#include "common/stages/heartbeat.h"
 #include "common/stream.h"
+#include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -10,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -27,7 +31,7 @@ const std::string kQueueB = "https://sqs.us-east-1.amazonaws.com/111/queue-b";
 struct Call {
   std::string queue;
   std::vector<aws::SqsBatchEntry> entries;
-  bool release = false;
+  bool release = false; // a visibility change; its entries say to what
 };
 
 class FakeDeleter final : public MessageDeleter {
@@ -36,8 +40,9 @@ public:
                                            const std::vector<aws::SqsBatchEntry>& e) override {
     return respond(queue_url, e, false);
   }
-  Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
-                                            const std::vector<aws::SqsBatchEntry>& e) override {
+  Result<aws::SqsBatchResult>
+  change_visibility_batch(const std::string& queue_url,
+                          const std::vector<aws::SqsBatchEntry>& e) override {
     return respond(queue_url, e, true);
   }
 
@@ -116,7 +121,8 @@ struct AckRun {
   std::vector<std::string> warnings;
 };
 
-AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}) {
+AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {},
+           AckServices services = {}) {
   TempFile in_file(input);
   TempFile out_file;
   AckRun o;
@@ -125,7 +131,7 @@ AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}
     LineWriter writer(out_file.fd());
     o.outcome = run_ack(
         config, deleter, reader, writer,
-        [&](Severity, const std::string& w) { o.warnings.push_back(w); }, &o.stats);
+        [&](Severity, const std::string& w) { o.warnings.push_back(w); }, &o.stats, services);
   }
   std::string text = out_file.contents();
   size_t start = 0;
@@ -504,6 +510,34 @@ TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
   ::close(fds[0]);
   EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_EQ(stats.deleted, 2u);
+}
+
+} // namespace
+} // namespace c42
+
+namespace c42 {
+namespace {
+
+TEST(AckerHeartbeat, EveryEndLineEndsItsMessagesHeartbeat) {
+  FakeDeleter deleter;
+  FixedClock clock(TimePoint(std::chrono::seconds(1764489600)));
+  Heartbeat heartbeat(deleter, clock, {});
+  for (const char* id : {"1", "2", "3", "4"}) {
+    LeaseLine lease;
+    lease.ref = ref(id);
+    lease.received_at = format_iso8601(clock.now(), true);
+    lease.visibility_timeout = 30;
+    heartbeat.add(lease);
+  }
+  AckServices services;
+  services.heartbeat = &heartbeat;
+  // Deleted, released twice, and one whose end never comes.
+  AckConfig config;
+  config.release = true;
+  AckRun o = run(span("1", true, 1) + span("2", false, 0) + span("3", true, -1) + begin_line("4"),
+                 deleter, config, services);
+  EXPECT_EQ(o.results.size(), 4u);
+  EXPECT_EQ(heartbeat.held(), 1u) << "only the message without an end line is still held";
 }
 
 } // namespace

@@ -8,11 +8,13 @@
 #include "tools/tool_support.h"
 
 #include <optional>
+#include <string>
 
 namespace c42::sqs_ack {
 
 struct Config {
   AckConfig ack;
+  std::string leases; // --leases: where lease lines come from; empty: none
   tool::NetworkLimits network;
   bool check_only = false;
 };
