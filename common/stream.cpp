@@ -110,6 +110,7 @@ std::string to_line(const EndLine& e) {
   v["records"] = Json::UInt64(e.records);
   if (!e.error.empty()) v["error"] = e.error;
   if (e.delivered >= 0) v["delivered"] = Json::Int64(e.delivered);
+  if (!e.interrupted.empty()) v["interrupted"] = e.interrupted;
   return to_control_line(v);
 }
 
@@ -169,6 +170,8 @@ Result<EndLine> end_from_json(const Json::Value& v) {
       return make_error("'end' control line has a malformed 'delivered'");
     e.delivered = v["delivered"].asInt64();
   }
+  // Informational: a malformed value reads as absent.
+  e.interrupted = string_member(v, "interrupted");
   return e;
 }
 

@@ -55,6 +55,12 @@ struct BeginLine {
   MessageRef ref;
 };
 
+// Values of an end line's "interrupted": work on the message was cut short
+// by the run's deadline or a stop request, which says nothing about the
+// message itself.
+inline constexpr const char* kUnstarted = "unstarted";    // no object of it had started
+inline constexpr const char* kInProgress = "in-progress"; // abandoned part way
+
 struct EndLine {
   MessageRef ref;
   bool ok = false;
@@ -68,6 +74,8 @@ struct EndLine {
   // the span also holds other messages' records). Absent (-1) until a sink has seen the end line;
   // sqs-ack deletes only delivered-and-ok messages.
   int64_t delivered = -1;
+  // Empty, kUnstarted or kInProgress.
+  std::string interrupted;
 };
 
 // sqs-ack output: what happened to one message.

@@ -174,6 +174,12 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
     }
     std::string reason = !end->ok ? (end->error.empty() ? "not ok" : end->error)
                                   : "no sink confirmed delivery (is la-post in the pipeline?)";
+    // Nobody worked on it before the run's deadline: another run or
+    // consumer may take it at once.
+    if (end->interrupted == kUnstarted) {
+      batcher.add_release(end->ref, reason);
+      return Status::success();
+    }
     if (config.release) {
       // Planned: the result line says so; nothing for stderr.
       batcher.add_release(end->ref, reason);

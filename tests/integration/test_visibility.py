@@ -1,7 +1,8 @@
 """Visibility against moto_server: sqs-ack's heartbeat keeps a message that
 is still in work hidden past the visibility timeout it was received with,
 and stops extending it once it is resolved; a run without a budget relies
-on it.
+on it; at a run's deadline the messages not yet started are released at
+once, while the one in progress is not.
 
 Timeouts are tiny (2 s) so that "past its timeout" is seconds away; what is
 hidden is read from the queue's own counters, as the admin, so nothing here
@@ -167,6 +168,35 @@ class Heartbeat(VisibilityCase):
         for key, lines in published.items():
             for line in lines:
                 self.assertEqual(stored[(key, line)], 1)
+
+
+class ReleaseAtDeadline(VisibilityCase):
+    def test_unstarted_messages_are_released_the_one_in_progress_is_not(self):
+        # One object at a time, each big enough to fill the pipes while
+        # c42-transform has not started: at the hard limit (3 s) one message
+        # is in progress and the other five have not been started.
+        q = self.new_queue()
+        bucket = self.new_bucket()
+        published = dataset.publish(self.s3, self.sqs, q, bucket, 6, lines_per_object=1500)
+        status, stats, err = self.ship(
+            q, "--budget", "1", "--hard-limit", "3",
+            bin_dir=self.bin_dir("c42-transform", 4), C42_PARALLEL=1)
+        ended = time.time()
+        self.assertEqual(status, 124, err)
+        self.assertEqual(stats["messages_received"], 6)
+        self.assertEqual(stats["messages_released"], 5, err)
+        self.assertEqual(stats["messages_deleted"], 0)
+        # Released: visible at once, not after the 63 s they were received with.
+        self.assertEqual(self.queue_counts(q), (5, 1))
+        self.assertLess(time.time() - ended, 5)
+        got = self.sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                       VisibilityTimeout=60,
+                                       AttributeNames=["ApproximateReceiveCount"])["Messages"]
+        keys = {json.loads(m["Body"])["Object Key"] for m in got}
+        self.assertEqual(len(keys), 5)
+        self.assertTrue(keys < set(published))
+        for m in got:
+            self.assertEqual(m["Attributes"]["ApproximateReceiveCount"], "2")
 
 
 if __name__ == "__main__":

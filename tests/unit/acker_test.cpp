@@ -518,6 +518,38 @@ TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
 namespace c42 {
 namespace {
 
+// A span whose end line failed, as the run or the message made it fail.
+std::string failed_span(const std::string& id, const std::string& error,
+                        const std::string& interrupted = "") {
+  EndLine e;
+  e.ref = ref(id);
+  e.ok = false;
+  e.error = error;
+  e.delivered = 0;
+  e.interrupted = interrupted;
+  return begin_line(id) + to_line(e) + "\n";
+}
+
+TEST(AckerRelease, UnstartedMessagesAreReleasedWithoutTheFlag) {
+  FakeDeleter deleter;
+  std::string input = failed_span("1", "not started: the run's deadline had passed", kUnstarted) +
+                      failed_span("2", "interrupted: stopped", kInProgress) +
+                      failed_span("3", "s3://b/k: boom");
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
+  ASSERT_EQ(deleter.calls.size(), 1u);
+  EXPECT_TRUE(deleter.calls[0].release);
+  EXPECT_EQ(receipts(deleter.calls[0]), (std::vector<std::string>{"rh-1"}));
+  EXPECT_EQ(deleter.calls[0].entries[0].visibility_timeout, 0);
+  EXPECT_EQ(o.results["id-1"].action, "released");
+  EXPECT_EQ(o.results["id-1"].reason, "not started: the run's deadline had passed");
+  EXPECT_EQ(o.results["id-2"].action, "kept") << "in progress: not released early";
+  EXPECT_EQ(o.results["id-3"].action, "kept");
+  EXPECT_EQ(o.stats.released, 1u);
+  EXPECT_EQ(o.stats.kept, 2u);
+  EXPECT_TRUE(o.warnings.empty());
+}
+
 TEST(AckerHeartbeat, EveryEndLineEndsItsMessagesHeartbeat) {
   FakeDeleter deleter;
   FixedClock clock(TimePoint(std::chrono::seconds(1764489600)));
@@ -531,11 +563,10 @@ TEST(AckerHeartbeat, EveryEndLineEndsItsMessagesHeartbeat) {
   }
   AckServices services;
   services.heartbeat = &heartbeat;
-  // Deleted, released twice, and one whose end never comes.
-  AckConfig config;
-  config.release = true;
-  AckRun o = run(span("1", true, 1) + span("2", false, 0) + span("3", true, -1) + begin_line("4"),
-                 deleter, config, services);
+  // Deleted, kept, released, and one whose end never comes.
+  AckRun o = run(span("1", true, 1) + span("2", false, 0) +
+                     failed_span("3", "not started", kUnstarted) + begin_line("4"),
+                 deleter, {}, services);
   EXPECT_EQ(o.results.size(), 4u);
   EXPECT_EQ(heartbeat.held(), 1u) << "only the message without an end line is still held";
 }

@@ -732,6 +732,28 @@ TEST_F(PosterTest, AfterTheDeadlineEveryMessageStillGetsItsFailedEnd) {
   EXPECT_EQ(deadline_lines, 1) << "reported once";
 }
 
+// sqs-ack quarantines messages that keep failing for a reason of their own;
+// a span that failed because the run ran out of time, or the sink could not
+// be used at all, says so.
+TEST_F(PosterTest, SpansCutShortByTheRunAreMarkedInterrupted) {
+  config.chunk_records = 1;
+  EndLine unstarted;
+  unstarted.ref = ref("U");
+  unstarted.ok = false;
+  unstarted.error = "not started: stopped";
+  unstarted.interrupted = kUnstarted;
+  std::string input = begin_line("A") + rec("FAIL") + "\n" + end_line("A") + begin_line("U") +
+                      to_line(unstarted) + "\n" + begin_line("B") + rec("LATE") + "\n" +
+                      end_line("B") + begin_line("C") + rec("c") + "\n" + end_line("C");
+  PostRun r = run(input);
+  EXPECT_EQ(r.end_of("A").interrupted, "") << "a rejected record is the message's own failure";
+  EXPECT_FALSE(r.end_of("A").ok);
+  EXPECT_EQ(r.end_of("U").interrupted, kUnstarted) << "an earlier stage's mark stays";
+  EXPECT_EQ(r.end_of("B").interrupted, kInProgress);
+  EXPECT_EQ(r.end_of("C").interrupted, kInProgress) << "not sent after the deadline";
+  EXPECT_FALSE(r.end_of("C").ok);
+}
+
 TEST_F(PosterTest, ThousandsOfBadRecordsGiveAFewLinesAndASummary) {
   std::string input = begin_line("1");
   for (int i = 0; i < 2000; ++i)

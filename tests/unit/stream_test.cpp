@@ -192,6 +192,25 @@ TEST(StreamEnd, MissingRefFieldIsAnError) {
   EXPECT_NE(back.error().message.find("queue_url"), std::string::npos);
 }
 
+TEST(StreamEnd, InterruptedRoundTripsAndMalformedReadsAsAbsent) {
+  EndLine e;
+  e.ref = sample_ref();
+  e.ok = false;
+  e.interrupted = kUnstarted;
+  std::string line = to_line(e);
+  expect_single_line_control(line, "end");
+  auto back = end_from_json(parse(line));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->interrupted, "unstarted");
+  e.interrupted.clear();
+  EXPECT_FALSE(parse(to_line(e)).isMember("interrupted"));
+  const std::string base =
+      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r","ok":false)";
+  auto odd = end_from_json(parse(base + R"(,"interrupted":1})"));
+  ASSERT_TRUE(odd.ok()) << "an informational member never costs the line";
+  EXPECT_EQ(odd->interrupted, "");
+}
+
 // --- lease ---
 
 TEST(StreamLease, RoundTrips) {
