@@ -1,5 +1,7 @@
 #include "common/stream.h"
 
+#include <algorithm>
+
 namespace c42 {
 
 namespace {
@@ -111,6 +113,8 @@ std::string to_line(const EndLine& e) {
   if (!e.error.empty()) v["error"] = e.error;
   if (e.delivered >= 0) v["delivered"] = Json::Int64(e.delivered);
   if (!e.interrupted.empty()) v["interrupted"] = e.interrupted;
+  if (e.receive_count > 0) v["receive_count"] = e.receive_count;
+  if (!e.body.empty()) v["body"] = e.body;
   return to_control_line(v);
 }
 
@@ -172,6 +176,8 @@ Result<EndLine> end_from_json(const Json::Value& v) {
   }
   // Informational: a malformed value reads as absent.
   e.interrupted = string_member(v, "interrupted");
+  e.receive_count = v["receive_count"].isInt() ? std::max(0, v["receive_count"].asInt()) : 0;
+  e.body = string_member(v, "body");
   return e;
 }
 

@@ -76,12 +76,17 @@ struct EndLine {
   int64_t delivered = -1;
   // Empty, kUnstarted or kInProgress.
   std::string interrupted;
+  // Copied by s3-fetch from the message line, so that sqs-ack can
+  // quarantine a message that keeps failing with what it said: how often
+  // SQS has handed it out (0 when unknown) and its body (absent: empty).
+  int receive_count = 0;
+  std::string body;
 };
 
 // sqs-ack output: what happened to one message.
 struct ResultLine {
   MessageRef ref;
-  std::string action; // deleted, kept, released, delete-failed
+  std::string action; // deleted, quarantined, kept, released, delete-failed
   std::string reason; // why kept / why the delete failed
 };
 

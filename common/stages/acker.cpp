@@ -2,6 +2,7 @@
 
 #include "common/json_text.h"
 #include "common/stages/heartbeat.h"
+#include "common/stages/quarantine.h"
 #include "common/stages/stage_input.h"
 #include "common/stream.h"
 
@@ -32,6 +33,10 @@ public:
       : deleter_(deleter), out_(out), warn_(warn), stats_(stats) {}
 
   void add_delete(const MessageRef& ref) { add(deletes_, Pending{ref, "", "deleted"}, false); }
+  // Deleted once it is in the quarantine.
+  void add_quarantined(const MessageRef& ref, const std::string& reason) {
+    add(deletes_, Pending{ref, reason, "quarantined"}, false);
+  }
   void add_release(const MessageRef& ref, const std::string& reason) {
     add(releases_, Pending{ref, reason, "released"}, true);
   }
@@ -90,7 +95,9 @@ private:
       if (i >= refs.size() || reported[i]) continue;
       reported[i] = true;
       const std::string& done = refs[i].done_action;
-      ++(done == "released" ? stats_->released : stats_->deleted);
+      ++(done == "released"      ? stats_->released
+         : done == "quarantined" ? stats_->quarantined
+                                 : stats_->deleted);
       result(refs[i].ref, done, refs[i].reason);
     }
     for (const aws::SqsBatchFailure& f : reply->failed) {
@@ -180,6 +187,26 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
       batcher.add_release(end->ref, reason);
       return Status::success();
     }
+    // Failed for a reason of its own, often enough: a poison message that
+    // would otherwise come back until the queue's retention drops it.
+    if (!end->ok && end->interrupted.empty() && config.quarantine_after > 0 &&
+        end->receive_count >= config.quarantine_after && services.quarantine) {
+      if (end->body.empty()) {
+        reason = "not quarantined: the end line lacks the message's body; " + reason;
+      } else {
+        QuarantineEntry entry{end->ref, end->receive_count, reason, end->body,
+                              services.clock ? services.clock->now() : SystemClock().now()};
+        Status stored = services.quarantine->put(entry);
+        if (stored.ok()) {
+          batcher.add_quarantined(end->ref, reason);
+          return Status::success();
+        }
+        if (report)
+          report(Severity::kError, "message " + end->ref.message_id +
+                                       " kept: quarantine failed: " + stored.error().message);
+        reason = "quarantine failed: " + stored.error().message + "; " + reason;
+      }
+    }
     if (config.release) {
       // Planned: the result line says so; nothing for stderr.
       batcher.add_release(end->ref, reason);
@@ -200,7 +227,7 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
   if (!out.flush().ok() || batcher.output_failed) return Outcome::kOutputFailed;
   if (outcome != Outcome::kOk) return outcome;
   if (batcher.service_error) return Outcome::kService;
-  const uint64_t not_deleted = stats->kept + stats->failed + stats->released;
+  const uint64_t not_deleted = stats->kept + stats->failed + stats->released + stats->quarantined;
   return not_deleted > 0 ? Outcome::kPartial : Outcome::kOk;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/aws/sqs_client.h"
+#include "common/clock.h"
 #include "common/diagnostics.h"
 #include "common/exit_codes.h"
 #include "common/line_io.h"
@@ -17,13 +18,18 @@ namespace c42 {
 
 struct AckConfig {
   bool release = false; // not-ok messages: visibility 0, so they return at once
+  // A message that failed for a reason of its own (its end line not ok and
+  // not "interrupted") once SQS has handed it out this often is put in the
+  // quarantine and deleted. 0: never.
+  int quarantine_after = 0;
 };
 
 struct AckStats {
   uint64_t deleted = 0;
   uint64_t kept = 0;
   uint64_t released = 0;
-  uint64_t failed = 0; // delete (or release) calls that failed
+  uint64_t quarantined = 0; // stored in the quarantine, then deleted
+  uint64_t failed = 0;      // delete (or release) calls that failed
 };
 
 // The batching seam: SqsClient in production.
@@ -57,16 +63,21 @@ private:
 };
 
 class Heartbeat;
+class Quarantine;
 
 // What run_ack may use beyond the queue; each may be null.
 struct AckServices {
   Heartbeat* heartbeat = nullptr; // told when a message is resolved
+  // Where messages go before deletion under quarantine_after; without it
+  // none is quarantined.
+  Quarantine* quarantine = nullptr;
+  const Clock* clock = nullptr; // dates quarantine entries; system time when null
 };
 
 // One result line per message (by receipt handle), whatever its end line
 // said and however often it came.
 // Outcome: kOk when every message was deleted; kPartial when some were
-// kept, released or not deleted; kService when a batch call
+// kept, released, quarantined or not deleted; kService when a batch call
 // failed as a whole; kBadInput for a malformed control line; kOutputFailed.
 Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in, LineWriter& out,
                 const Report& report, AckStats* stats, const AckServices& services = {});

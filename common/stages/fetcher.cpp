@@ -352,6 +352,8 @@ struct Fetcher::Impl {
     auto state = std::make_shared<MessageState>();
     state->framed = true;
     state->ref = message.ref;
+    state->end.receive_count = message.receive_count;
+    state->end.body = message.body;
     if (!message.sent_at.empty()) {
       auto sent = parse_iso8601(message.sent_at);
       if (sent.ok()) state->sent_at = *sent;

@@ -1,6 +1,7 @@
 #include "common/json_value.h"
 #include "common/stages/acker.h"
 #include "common/stages/heartbeat.h"
+#include "common/stages/quarantine.h"
 #include "common/stream.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
@@ -548,6 +549,139 @@ TEST(AckerRelease, UnstartedMessagesAreReleasedWithoutTheFlag) {
   EXPECT_EQ(o.stats.released, 1u);
   EXPECT_EQ(o.stats.kept, 2u);
   EXPECT_TRUE(o.warnings.empty());
+}
+
+// --- quarantine ---
+
+class FakeQuarantine final : public Quarantine {
+public:
+  Status put(const QuarantineEntry& entry) override {
+    if (!refuse.empty()) return make_error(refuse);
+    entries.push_back(entry);
+    return Status::success();
+  }
+  std::vector<QuarantineEntry> entries;
+  std::string refuse; // when set, every put fails with it
+};
+
+// A failed span as s3-fetch and la-post leave it: with the message's
+// receive count and body.
+std::string poison_span(const std::string& id, int receive_count, const std::string& error,
+                        const std::string& interrupted = "", const std::string& body = "{}") {
+  EndLine e;
+  e.ref = ref(id);
+  e.ok = false;
+  e.error = error;
+  e.delivered = 0;
+  e.interrupted = interrupted;
+  e.receive_count = receive_count;
+  e.body = body;
+  return begin_line(id) + to_line(e) + "\n";
+}
+
+struct QuarantineRun {
+  FakeDeleter deleter;
+  FakeQuarantine quarantine;
+  FixedClock clock{TimePoint(std::chrono::seconds(1764489600))};
+  AckConfig config;
+  AckServices services;
+  QuarantineRun() {
+    config.quarantine_after = 3;
+    services.quarantine = &quarantine;
+    services.clock = &clock;
+  }
+  AckRun operator()(const std::string& input) { return run(input, deleter, config, services); }
+};
+
+TEST(AckerQuarantine, MessageFailingOftenEnoughIsStoredThenDeleted) {
+  QuarantineRun q;
+  AckRun o = q(poison_span("1", 3, "s3://b/k: NoSuchKey", "", "{\"Object Key\":\"k\"}") +
+               poison_span("2", 2, "s3://b/k2: NoSuchKey"));
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
+  ASSERT_EQ(q.quarantine.entries.size(), 1u) << "count 2 is below the threshold";
+  const QuarantineEntry& entry = q.quarantine.entries[0];
+  EXPECT_EQ(entry.ref.message_id, "id-1");
+  EXPECT_EQ(entry.receive_count, 3);
+  EXPECT_EQ(entry.reason, "s3://b/k: NoSuchKey");
+  EXPECT_EQ(entry.body, "{\"Object Key\":\"k\"}");
+  EXPECT_EQ(entry.quarantined_at, q.clock.now());
+  ASSERT_EQ(q.deleter.calls.size(), 1u);
+  EXPECT_FALSE(q.deleter.calls[0].release);
+  EXPECT_EQ(receipts(q.deleter.calls[0]), (std::vector<std::string>{"rh-1"}));
+  EXPECT_EQ(o.results["id-1"].action, "quarantined");
+  EXPECT_EQ(o.results["id-1"].reason, "s3://b/k: NoSuchKey");
+  EXPECT_EQ(o.results["id-2"].action, "kept");
+  EXPECT_EQ(o.stats.quarantined, 1u);
+  EXPECT_EQ(o.stats.deleted, 0u);
+}
+
+TEST(AckerQuarantine, FailuresOfTheRunNeverCount) {
+  QuarantineRun q;
+  AckRun o = q(poison_span("1", 9, "not started: stopped", kUnstarted) +
+               poison_span("2", 9, "posting failed: the deadline passed", kInProgress));
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_EQ(o.results["id-1"].action, "released");
+  EXPECT_EQ(o.results["id-2"].action, "kept");
+  EXPECT_EQ(o.stats.quarantined, 0u);
+}
+
+TEST(AckerQuarantine, DeliveredOrUnconfirmedMessagesAreNeverQuarantined) {
+  QuarantineRun q;
+  EndLine unconfirmed;
+  unconfirmed.ref = ref("2");
+  unconfirmed.ok = true;
+  unconfirmed.receive_count = 9;
+  unconfirmed.body = "{}";
+  AckRun o = q(span("1", true, 3) + begin_line("2") + to_line(unconfirmed) + "\n");
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results["id-2"].action, "kept") << "no sink is the run's problem";
+}
+
+TEST(AckerQuarantine, WithoutAThresholdOrADestinationNothingIsQuarantined) {
+  QuarantineRun q;
+  q.config.quarantine_after = 0;
+  AckRun o = q(poison_span("1", 50, "unreadable body"));
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  QuarantineRun r;
+  r.services.quarantine = nullptr;
+  o = r(poison_span("1", 50, "unreadable body"));
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_TRUE(q.deleter.calls.empty());
+  EXPECT_TRUE(r.deleter.calls.empty());
+}
+
+TEST(AckerQuarantine, MessageIsKeptWhenTheQuarantineFails) {
+  QuarantineRun q;
+  q.quarantine.refuse = "cannot write quarantine file q.ndjson: No space left on device";
+  AckRun o = q(poison_span("1", 3, "corrupt gzip"));
+  EXPECT_TRUE(q.deleter.calls.empty()) << "never deleted unless stored";
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_NE(o.results["id-1"].reason.find("No space left"), std::string::npos);
+  EXPECT_NE(o.results["id-1"].reason.find("corrupt gzip"), std::string::npos);
+  ASSERT_EQ(o.warnings.size(), 1u);
+  EXPECT_NE(o.warnings[0].find("id-1"), std::string::npos);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
+}
+
+TEST(AckerQuarantine, EndLineWithoutABodyIsKept) {
+  QuarantineRun q;
+  AckRun o = q(poison_span("1", 3, "corrupt gzip", "", ""));
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_TRUE(q.deleter.calls.empty());
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_NE(o.results["id-1"].reason.find("lacks the message's body"), std::string::npos);
+}
+
+TEST(AckerQuarantine, FailedDeleteAfterQuarantineIsReported) {
+  QuarantineRun q;
+  q.deleter.fail["rh-1"] = {"ReceiptHandleIsInvalid", "expired"};
+  AckRun o = q(poison_span("1", 3, "corrupt gzip"));
+  EXPECT_EQ(q.quarantine.entries.size(), 1u);
+  EXPECT_EQ(o.results["id-1"].action, "delete-failed");
+  EXPECT_EQ(o.stats.quarantined, 0u);
+  EXPECT_EQ(o.stats.failed, 1u);
 }
 
 TEST(AckerHeartbeat, EveryEndLineEndsItsMessagesHeartbeat) {

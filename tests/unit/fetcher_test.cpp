@@ -616,6 +616,9 @@ TEST_F(FetcherTest, UnreadableBodyGivesBeginAndFailedEnd) {
   EXPECT_FALSE(end->ok);
   EXPECT_FALSE(end->error.empty());
   EXPECT_EQ(end->fetched + end->skipped + end->failed + end->records, 0u);
+  EXPECT_TRUE(end->interrupted.empty()) << "the message itself is to blame";
+  EXPECT_EQ(end->body, "this is not json") << "for sqs-ack to quarantine it with";
+  EXPECT_EQ(end->receive_count, 1);
   EXPECT_EQ(stats.messages_failed, 1u);
   EXPECT_TRUE(store.gets.empty());
   ASSERT_EQ(warnings.size(), 1u);
@@ -686,6 +689,9 @@ TEST_F(FetcherTest, MissingObjectFailsItsMessage) {
   EXPECT_FALSE(end->ok);
   EXPECT_NE(end->error.find("s3://b/gone.json"), std::string::npos) << end->error;
   EXPECT_NE(end->error.find("NoSuchKey"), std::string::npos) << end->error;
+  EXPECT_TRUE(end->interrupted.empty()) << "an object gone is the message's fault";
+  EXPECT_EQ(end->body, code42_body("b", "gone.json"));
+  EXPECT_EQ(end->receive_count, 1);
 }
 
 TEST_F(FetcherTest, LenientKeepsTheMessageOkButNotTheStatus) {

@@ -211,6 +211,29 @@ TEST(StreamEnd, InterruptedRoundTripsAndMalformedReadsAsAbsent) {
   EXPECT_EQ(odd->interrupted, "");
 }
 
+TEST(StreamEnd, CarriesTheMessagesReceiveCountAndBody) {
+  EndLine e;
+  e.ref = sample_ref();
+  e.receive_count = 3;
+  e.body = "{\"Object Key\":\"a\nb\"}";
+  std::string line = to_line(e);
+  expect_single_line_control(line, "end");
+  auto back = end_from_json(parse(line));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->receive_count, 3);
+  EXPECT_EQ(back->body, e.body);
+  e.receive_count = 0;
+  e.body.clear();
+  EXPECT_FALSE(parse(to_line(e)).isMember("receive_count"));
+  EXPECT_FALSE(parse(to_line(e)).isMember("body"));
+  const std::string base =
+      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r","ok":false)";
+  auto odd = end_from_json(parse(base + R"(,"receive_count":-4,"body":7})"));
+  ASSERT_TRUE(odd.ok()) << "informational members never cost the line";
+  EXPECT_EQ(odd->receive_count, 0);
+  EXPECT_EQ(odd->body, "");
+}
+
 // --- lease ---
 
 TEST(StreamLease, RoundTrips) {
