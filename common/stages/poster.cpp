@@ -21,8 +21,9 @@ struct Span {
   MessageRef ref;
   int pending = 0; // chunks holding records of this span, not yet resolved
   bool failed = false;
-  // Failed because the run's deadline passed or the sink could not be used
-  // at all, not because of anything in the span.
+  // Failed because the run's deadline passed, the sink could not be used
+  // at all, or it kept failing through every retry: not because of
+  // anything in the span.
   bool cut_short = false;
   std::string error;
   uint64_t delivered = 0;
@@ -123,7 +124,8 @@ struct Poster::Impl {
   void resolve(Chunk& chunk, const SendResult& result, bool cut_short) {
     const size_t records = chunk.batch.records();
     std::vector<FailedRecords> failed = result.failed;
-    if (!result.ok && failed.empty()) failed.push_back(FailedRecords{0, records, result.error});
+    if (!result.ok && failed.empty())
+      failed.push_back(FailedRecords{0, records, result.error, result.transient});
     uint64_t failed_records = 0;
     for (const FailedRecords& part : failed)
       failed_records += part.count;
@@ -155,7 +157,7 @@ struct Poster::Impl {
         span.failed = true;
         span.error = "posting failed: " + first_failure->error;
       }
-      if (first_failure && cut_short) span.cut_short = true;
+      if (first_failure && (cut_short || first_failure->transient)) span.cut_short = true;
     }
   }
 
