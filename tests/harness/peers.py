@@ -28,6 +28,9 @@ SHIPPER_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"},
+        # sqs-ack --quarantine-s3 s3://<bucket>/c42-quarantine
+        {"Effect": "Allow", "Action": ["s3:PutObject"],
+         "Resource": "arn:aws:s3:::*/c42-quarantine/*"},
         {
             "Effect": "Allow",
             "Action": [

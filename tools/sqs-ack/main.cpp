@@ -1,9 +1,11 @@
 // sqs-ack: delete the SQS messages whose end lines say they were delivered;
 // write one result line per message (c42-stream(7)). With --leases, keep
 // the messages in work hidden until they are resolved.
+#include "common/aws/endpoints.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/stages/heartbeat.h"
+#include "common/stages/quarantine.h"
 #include "common/stream.h"
 #include "tools/sqs-ack/options.h"
 #include "tools/tool_support.h"
@@ -29,6 +31,29 @@ Outcome run(const Config& config) {
   if (!sqs.ok()) {
     tool::error(sqs.error().message);
     return Outcome::kConfig;
+  }
+  // The quarantine's places are checked before any message depends on them.
+  QuarantineSet quarantine;
+  if (!config.quarantine_file.empty()) {
+    auto file = FileQuarantine::open(config.quarantine_file);
+    if (!file.ok()) {
+      tool::error(file.error().message);
+      return Outcome::kConfig;
+    }
+    quarantine.add(std::move(*file));
+  }
+  if (config.quarantine_s3) {
+    auto addressing = aws::resolve_s3_addressing(env, session->region(), false);
+    if (!addressing.ok()) {
+      tool::error(addressing.error().message);
+      return Outcome::kConfig;
+    }
+    auto http = std::make_unique<CurlHttpClient>();
+    auto context = session->context(http.get(), "s3");
+    context.timeouts = config.network.timeouts;
+    context.retry.deadline = config.network.deadline;
+    quarantine.add(std::make_unique<S3Quarantine>(std::move(http), std::move(context),
+                                                  std::move(*addressing), *config.quarantine_s3));
   }
   if (config.check_only) return Outcome::kOk;
 
@@ -66,6 +91,8 @@ Outcome run(const Config& config) {
   AckStats stats;
   AckServices services;
   services.heartbeat = heartbeat.get();
+  if (!quarantine.empty()) services.quarantine = &quarantine;
+  services.clock = &clock;
   Outcome outcome = run_ack(config.ack, deleter, in, out, tool::stderr_report(), &stats, services);
   // The input is done: what is still held had no end line and is left to
   // show again when its visibility runs out.
