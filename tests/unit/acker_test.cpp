@@ -519,15 +519,19 @@ TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
 namespace c42 {
 namespace {
 
-// A span whose end line failed, as the run or the message made it fail.
+// A span whose end line failed, as the run or the message made it fail,
+// with the message's receive count and body as s3-fetch copies them.
 std::string failed_span(const std::string& id, const std::string& error,
-                        const std::string& interrupted = "") {
+                        const std::string& interrupted = "", int receive_count = 1,
+                        const std::string& body = "{}") {
   EndLine e;
   e.ref = ref(id);
   e.ok = false;
   e.error = error;
   e.delivered = 0;
   e.interrupted = interrupted;
+  e.receive_count = receive_count;
+  e.body = body;
   return begin_line(id) + to_line(e) + "\n";
 }
 
@@ -564,19 +568,10 @@ public:
   std::string refuse; // when set, every put fails with it
 };
 
-// A failed span as s3-fetch and la-post leave it: with the message's
-// receive count and body.
+// A failed span received `receive_count` times.
 std::string poison_span(const std::string& id, int receive_count, const std::string& error,
                         const std::string& interrupted = "", const std::string& body = "{}") {
-  EndLine e;
-  e.ref = ref(id);
-  e.ok = false;
-  e.error = error;
-  e.delivered = 0;
-  e.interrupted = interrupted;
-  e.receive_count = receive_count;
-  e.body = body;
-  return begin_line(id) + to_line(e) + "\n";
+  return failed_span(id, error, interrupted, receive_count, body);
 }
 
 struct QuarantineRun {
