@@ -51,6 +51,9 @@ struct FailedRecords {
   size_t first = 0;
   size_t count = 0;
   std::string error;
+  // Retries ran out on answers that might have been different (5xx,
+  // throttling): the service's fault, not the records'.
+  bool transient = false;
 };
 
 struct SendResult {
@@ -61,6 +64,9 @@ struct SendResult {
   // The run's deadline came before the chunk was accepted; later chunks
   // would fare the same, but the service is not at fault.
   bool out_of_time = false;
+  // As FailedRecords::transient, for a chunk that failed whole (failed
+  // empty).
+  bool transient = false;
   std::string error;
   int attempts = 0;
   // When !ok and not empty: the only records that failed (ascending,

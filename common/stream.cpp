@@ -1,5 +1,7 @@
 #include "common/stream.h"
 
+#include <algorithm>
+
 namespace c42 {
 
 namespace {
@@ -86,6 +88,14 @@ std::string to_line(const MessageLine& m) {
   return to_control_line(v);
 }
 
+std::string to_line(const LeaseLine& l) {
+  Json::Value v = control("lease");
+  put_ref(v, l.ref);
+  if (!l.received_at.empty()) v["received_at"] = l.received_at;
+  v["visibility_timeout"] = l.visibility_timeout;
+  return to_control_line(v);
+}
+
 std::string to_line(const BeginLine& b) {
   Json::Value v = control("begin");
   put_ref(v, b.ref);
@@ -102,6 +112,9 @@ std::string to_line(const EndLine& e) {
   v["records"] = Json::UInt64(e.records);
   if (!e.error.empty()) v["error"] = e.error;
   if (e.delivered >= 0) v["delivered"] = Json::Int64(e.delivered);
+  if (!e.interrupted.empty()) v["interrupted"] = e.interrupted;
+  if (e.receive_count > 0) v["receive_count"] = e.receive_count;
+  if (!e.body.empty()) v["body"] = e.body;
   return to_control_line(v);
 }
 
@@ -123,6 +136,19 @@ Result<MessageLine> message_from_json(const Json::Value& v) {
   m.receive_count = v["receive_count"].isInt() ? v["receive_count"].asInt() : 0;
   m.sent_at = string_member(v, "sent_at");
   return m;
+}
+
+Result<LeaseLine> lease_from_json(const Json::Value& v) {
+  auto ref = ref_from_json(v, "lease");
+  if (!ref.ok()) return ref.error();
+  const Json::Value& timeout = v["visibility_timeout"];
+  if (!timeout.isInt() || timeout.asInt() < 1 || timeout.asInt() > 43200)
+    return make_error("'lease' control line lacks a visibility_timeout of 1 to 43200 seconds");
+  LeaseLine l;
+  l.ref = std::move(ref.value());
+  l.received_at = string_member(v, "received_at");
+  l.visibility_timeout = timeout.asInt();
+  return l;
 }
 
 Result<BeginLine> begin_from_json(const Json::Value& v) {
@@ -148,6 +174,10 @@ Result<EndLine> end_from_json(const Json::Value& v) {
       return make_error("'end' control line has a malformed 'delivered'");
     e.delivered = v["delivered"].asInt64();
   }
+  // Informational: a malformed value reads as absent.
+  e.interrupted = string_member(v, "interrupted");
+  e.receive_count = v["receive_count"].isInt() ? std::max(0, v["receive_count"].asInt()) : 0;
+  e.body = string_member(v, "body");
   return e;
 }
 

@@ -37,10 +37,29 @@ struct MessageLine {
   std::string body;
 };
 
+// sqs-poll's side output for sqs-ack's heartbeat: one per received
+// message, written before the message line itself, so that every message
+// received is known to whoever extends its visibility from the moment it
+// was received, wherever in the pipeline it waits.
+struct LeaseLine {
+  MessageRef ref;
+  // When the receive call that brought the message started, ISO 8601 UTC
+  // with milliseconds: the visibility timeout runs from a little later, so
+  // counting from here is on the safe side. May be empty.
+  std::string received_at;
+  int visibility_timeout = 0; // seconds, as the receive asked for
+};
+
 // s3-fetch output framing a message's records.
 struct BeginLine {
   MessageRef ref;
 };
+
+// Values of an end line's "interrupted": work on the message was cut short
+// by the run's deadline or a stop request, which says nothing about the
+// message itself.
+inline constexpr const char* kUnstarted = "unstarted";    // no object of it had started
+inline constexpr const char* kInProgress = "in-progress"; // abandoned part way
 
 struct EndLine {
   MessageRef ref;
@@ -55,12 +74,19 @@ struct EndLine {
   // the span also holds other messages' records). Absent (-1) until a sink has seen the end line;
   // sqs-ack deletes only delivered-and-ok messages.
   int64_t delivered = -1;
+  // Empty, kUnstarted or kInProgress.
+  std::string interrupted;
+  // Copied by s3-fetch from the message line, so that sqs-ack can
+  // quarantine a message that keeps failing with what it said: how often
+  // SQS has handed it out (0 when unknown) and its body (absent: empty).
+  int receive_count = 0;
+  std::string body;
 };
 
 // sqs-ack output: what happened to one message.
 struct ResultLine {
   MessageRef ref;
-  std::string action; // deleted, kept, released, delete-failed
+  std::string action; // deleted, quarantined, kept, released, delete-failed
   std::string reason; // why kept / why the delete failed
 };
 
@@ -95,11 +121,13 @@ std::string control_kind(const Json::Value& line);
 std::string to_control_line(const Json::Value& control);
 
 std::string to_line(const MessageLine& m);
+std::string to_line(const LeaseLine& l);
 std::string to_line(const BeginLine& b);
 std::string to_line(const EndLine& e);
 std::string to_line(const ResultLine& r);
 
 Result<MessageLine> message_from_json(const Json::Value& v);
+Result<LeaseLine> lease_from_json(const Json::Value& v);
 Result<BeginLine> begin_from_json(const Json::Value& v);
 Result<EndLine> end_from_json(const Json::Value& v);
 Result<ResultLine> result_from_json(const Json::Value& v);

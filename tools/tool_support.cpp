@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -237,6 +238,34 @@ void add_check_config(CLI::App& app, bool& check) {
   app.add_flag("--check-config", check,
                "Check the options, settings and secrets, then exit without reading input or "
                "contacting any service: status 0 when they are usable.");
+}
+
+Result<int> open_side_channel(const std::string& path, bool for_writing) {
+  for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    const std::string dir = prefix;
+    if (path.compare(0, dir.size(), dir) != 0) continue;
+    auto number = parse_decimal(path.substr(dir.size()), 1u << 20);
+    if (!number) break; // not a descriptor number: open it as a path
+    const int fd = static_cast<int>(*number);
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0)
+      return make_error("cannot use " + path + ": descriptor " + std::to_string(fd) +
+                        " is not open");
+    const int mode = flags & O_ACCMODE;
+    if (mode != O_RDWR && mode != (for_writing ? O_WRONLY : O_RDONLY))
+      return make_error("cannot use " + path + ": descriptor " + std::to_string(fd) +
+                        " is not open for " + (for_writing ? "writing" : "reading"));
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) return make_error("cannot use " + path + ": " + std::strerror(errno));
+    return copy;
+  }
+  int fd;
+  do {
+    fd = for_writing ? ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
+                     : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR && !termination_requested());
+  if (fd < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
+  return fd;
 }
 
 std::string read_secret_file(const std::string& path, std::string* error) {

@@ -105,6 +105,14 @@ Error usage(std::string message);
 // it receives anything).
 void add_check_config(CLI::App& app, bool& check);
 
+// Opens the file of a side channel (--leases) for reading or for writing:
+// /dev/fd/N (or /proc/self/fd/N) is the inherited descriptor N itself,
+// duplicated, not reopened, since reopening a pipe made from a FIFO would
+// wait for a partner that may have come and gone; any other path is opened
+// (a FIFO then waits for the other end, as FIFOs do; a file to write is
+// created, mode 0600). The descriptor is close-on-exec.
+Result<int> open_side_channel(const std::string& path, bool for_writing);
+
 // Reads a secret from a file (trailing newline removed); empty on failure
 // with *error set. Secrets never come from flag values, which `ps` shows.
 std::string read_secret_file(const std::string& path, std::string* error);

@@ -210,4 +210,23 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
   return result;
 }
 
+Status S3Client::put_object(const std::string& bucket, const std::string& key,
+                            const std::string& body, const std::string& content_type) {
+  HttpRequest request;
+  request.method = "PUT";
+  request.url = s3_object_url(addressing_, bucket, key);
+  request.headers.emplace_back("Content-Type", content_type);
+  request.body = body;
+  const std::string where = "s3://" + bucket + "/" + key;
+  auto outcome = call_with_retries(ctx_, request, Signing::kSigV4S3);
+  if (!outcome.ok())
+    return make_error(where + ": PutObject failed: " + outcome.error().message,
+                      outcome.error().kind);
+  const HttpResponse& response = outcome->response;
+  if (response.status < 200 || response.status > 299)
+    return make_error(
+        where + ": PutObject failed: " + describe_service_error(response.status, response.body));
+  return Status::success();
+}
+
 } // namespace c42::aws

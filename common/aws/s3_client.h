@@ -47,6 +47,11 @@ public:
                                  const S3GetOptions& options,
                                  const std::function<bool(const char*, size_t)>& on_data);
 
+  // Stores `body` as the object (PutObject), replacing any object of that
+  // key; retried as every call is. Success only on a 2xx.
+  Status put_object(const std::string& bucket, const std::string& key, const std::string& body,
+                    const std::string& content_type);
+
 private:
   ServiceContext ctx_;
   S3Addressing addressing_;

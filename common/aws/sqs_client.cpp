@@ -42,6 +42,12 @@ Result<const Json::Value*> list_member(const Json::Value& reply, const char* nam
 
 } // namespace
 
+size_t batch_entry_index(const std::string& id) {
+  if (id.empty() || id.size() > 3 || id.find_first_not_of("0123456789") != std::string::npos)
+    return SIZE_MAX;
+  return std::stoul(id);
+}
+
 SqsClient::SqsClient(ServiceContext context, Url endpoint)
     : ctx_(std::move(context)), endpoint_(std::move(endpoint)) {}
 
@@ -177,6 +183,29 @@ Result<SqsBatchResult>
 SqsClient::change_visibility_batch(const std::string& queue_url,
                                    const std::vector<SqsBatchEntry>& entries) {
   return batch("ChangeMessageVisibilityBatch", queue_url, entries, true);
+}
+
+Result<std::map<std::string, std::string>>
+SqsClient::get_queue_attributes(const std::string& queue_url,
+                                const std::vector<std::string>& names) {
+  Json::Value body(Json::objectValue);
+  body["QueueUrl"] = queue_url;
+  Json::Value list(Json::arrayValue);
+  for (const std::string& name : names)
+    list.append(name);
+  body["AttributeNames"] = list;
+  const std::string action = "GetQueueAttributes";
+  auto reply = call(action, body, 0, kMaxBatchResponseBytes);
+  if (!reply.ok()) return reply.error();
+  std::map<std::string, std::string> attributes;
+  const Json::Value* found = member(*reply, "Attributes");
+  if (found == nullptr || found->isNull()) return attributes;
+  if (!found->isObject()) return make_error(unreadable(action, "Attributes is not an object"));
+  for (const std::string& name : found->getMemberNames()) {
+    const Json::Value& value = (*found)[name];
+    if (value.isString()) attributes[name] = value.asString();
+  }
+  return attributes;
 }
 
 Result<Url> resolve_sqs_endpoint(const Environment& env, const std::string& region) {

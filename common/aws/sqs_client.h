@@ -1,5 +1,5 @@
 // Amazon SQS over its JSON protocol (AWS JSON 1.0, X-Amz-Target headers):
-// the three calls the pipeline needs.
+// the calls the pipeline needs.
 #pragma once
 
 #include "common/aws/aws_call.h"
@@ -8,6 +8,7 @@
 #include "common/json_value.h"
 #include "common/uri.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,11 @@ struct SqsBatchResult {
   std::vector<SqsBatchFailure> failed;
 };
 
+// The entry ids callers give their batch entries are their decimal indexes
+// (0 to 9); this reads one back from a reply, SIZE_MAX for anything else,
+// so that a reply naming an entry that was not sent names none.
+size_t batch_entry_index(const std::string& id);
+
 // Documented limits: 1..10 messages per receive and per batch, 0..20 s wait.
 inline constexpr int kSqsMaxBatch = 10;
 inline constexpr int kSqsMaxWaitSeconds = 20;
@@ -65,6 +71,10 @@ public:
                                       const std::vector<SqsBatchEntry>& entries);
   Result<SqsBatchResult> change_visibility_batch(const std::string& queue_url,
                                                  const std::vector<SqsBatchEntry>& entries);
+  // The named attributes the queue has (an attribute it lacks, such as a
+  // RedrivePolicy that was never set, is absent from the map).
+  Result<std::map<std::string, std::string>>
+  get_queue_attributes(const std::string& queue_url, const std::vector<std::string>& names);
 
 private:
   Result<Json::Value> call(const std::string& action, const Json::Value& body, long wait_ms,

@@ -67,6 +67,8 @@ SendResult DataCollectorSender::send(const RecordBatch& batch) {
   // Without a refusal, no answer at all after every try means the service
   // is unreachable, and every later chunk would fare the same.
   if (!result.out_of_time) result.fatal = refusal_fatal.value_or(!answered);
+  result.transient = !result.out_of_time && !result.fatal && !refusal_fatal &&
+                     run.status.error().kind == ErrorKind::kTransient;
   return result;
 }
 

@@ -138,15 +138,15 @@ struct LogsIngestionSender::Progress {
   bool out_of_time = false;
   std::string stop_error; // why the parts after a fatal or late one are not sent
 
-  void fail(size_t first, size_t count, const std::string& error) {
+  void fail(size_t first, size_t count, const std::string& error, bool transient = false) {
     if (!failed.empty()) {
       FailedRecords& last = failed.back();
-      if (last.first + last.count == first && last.error == error) {
+      if (last.first + last.count == first && last.error == error && last.transient == transient) {
         last.count += count;
         return;
       }
     }
-    failed.push_back(FailedRecords{first, count, error});
+    failed.push_back(FailedRecords{first, count, error, transient});
   }
 };
 
@@ -219,8 +219,9 @@ void LogsIngestionSender::post_part(const RecordBatch& batch, size_t first, size
     progress.stop_error = posted.error;
     break;
   case Posted::kRefused:
-  case Posted::kFailed:
     break;
+  case Posted::kFailed:
+    return progress.fail(first, count, posted.error, true);
   }
   progress.fail(first, count, posted.error);
 }

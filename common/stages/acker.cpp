@@ -1,6 +1,8 @@
 #include "common/stages/acker.h"
 
 #include "common/json_text.h"
+#include "common/stages/heartbeat.h"
+#include "common/stages/quarantine.h"
 #include "common/stages/stage_input.h"
 #include "common/stream.h"
 
@@ -18,17 +20,10 @@ namespace {
 // enough to gather a burst, short enough that deletes are prompt.
 constexpr int kBatchLingerMs = 100;
 
-// Entry ids are our own decimal indexes; anything else in a reply names no
-// entry (SIZE_MAX), and that entry is then reported as not deleted.
-size_t entry_index(const std::string& id) {
-  if (id.empty() || id.size() > 3 || id.find_first_not_of("0123456789") != std::string::npos)
-    return SIZE_MAX;
-  return std::stoul(id);
-}
-
 struct Pending {
   MessageRef ref;
-  std::string reason; // why a released message was not deleted
+  std::string reason;      // why a released message was not deleted
+  std::string done_action; // the result once SQS did it
 };
 
 class Batcher {
@@ -37,9 +32,13 @@ public:
           const std::function<void(const std::string&)>& warn, AckStats* stats)
       : deleter_(deleter), out_(out), warn_(warn), stats_(stats) {}
 
-  void add_delete(const MessageRef& ref) { add(deletes_, Pending{ref, ""}, false); }
+  void add_delete(const MessageRef& ref) { add(deletes_, Pending{ref, "", "deleted"}, false); }
+  // Deleted once it is in the quarantine.
+  void add_quarantined(const MessageRef& ref, const std::string& reason) {
+    add(deletes_, Pending{ref, reason, "quarantined"}, false);
+  }
   void add_release(const MessageRef& ref, const std::string& reason) {
-    add(releases_, Pending{ref, reason}, true);
+    add(releases_, Pending{ref, reason, "released"}, true);
   }
 
   void flush_all() {
@@ -78,9 +77,8 @@ private:
     std::vector<aws::SqsBatchEntry> entries;
     for (size_t i = 0; i < refs.size(); ++i)
       entries.push_back(aws::SqsBatchEntry{std::to_string(i), refs[i].ref.receipt_handle, 0});
-    auto reply =
-        release ? deleter_.release_batch(queue, entries) : deleter_.delete_batch(queue, entries);
-    const std::string done = release ? "released" : "deleted";
+    auto reply = release ? deleter_.change_visibility_batch(queue, entries)
+                         : deleter_.delete_batch(queue, entries);
     const std::string failed = release ? "release-failed" : "delete-failed";
     if (!reply.ok()) {
       service_error = true;
@@ -93,14 +91,17 @@ private:
     }
     std::vector<bool> reported(refs.size(), false);
     for (const std::string& id : reply->succeeded) {
-      size_t i = entry_index(id);
+      size_t i = aws::batch_entry_index(id);
       if (i >= refs.size() || reported[i]) continue;
       reported[i] = true;
-      ++(release ? stats_->released : stats_->deleted);
+      const std::string& done = refs[i].done_action;
+      ++(done == "released"      ? stats_->released
+         : done == "quarantined" ? stats_->quarantined
+                                 : stats_->deleted);
       result(refs[i].ref, done, refs[i].reason);
     }
     for (const aws::SqsBatchFailure& f : reply->failed) {
-      size_t i = entry_index(f.id);
+      size_t i = aws::batch_entry_index(f.id);
       if (i >= refs.size() || reported[i]) continue;
       reported[i] = true;
       ++stats_->failed;
@@ -133,7 +134,7 @@ bool input_idle(LineReader& in) {
 } // namespace
 
 Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in, LineWriter& out,
-                const Report& report, AckStats* stats) {
+                const Report& report, AckStats* stats, const AckServices& services) {
   std::function<void(const std::string&)> warn;
   if (report) warn = [&report](const std::string& m) { report(Severity::kError, m); };
   Batcher batcher(deleter, out, warn, stats);
@@ -165,6 +166,9 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
     if (!end.ok()) return end.error();
     const std::string key = span_key(end->ref);
     open.erase(key);
+    // Whatever becomes of it, the message is no longer in work: should it
+    // stay on the queue, it shows again when its visibility runs out.
+    if (services.heartbeat) services.heartbeat->resolve(end->ref);
     if (!decided.insert(key).second) {
       if (report)
         report(Severity::kWarning, input.where() + ": repeated end line for message " +
@@ -177,6 +181,32 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
     }
     std::string reason = !end->ok ? (end->error.empty() ? "not ok" : end->error)
                                   : "no sink confirmed delivery (is la-post in the pipeline?)";
+    // Nobody worked on it before the run's deadline: another run or
+    // consumer may take it at once.
+    if (end->interrupted == kUnstarted) {
+      batcher.add_release(end->ref, reason);
+      return Status::success();
+    }
+    // Failed for a reason of its own, often enough: a poison message that
+    // would otherwise come back until the queue's retention drops it.
+    if (!end->ok && end->interrupted.empty() && config.quarantine_after > 0 &&
+        end->receive_count >= config.quarantine_after && services.quarantine) {
+      if (end->body.empty()) {
+        reason = "not quarantined: the end line lacks the message's body; " + reason;
+      } else {
+        QuarantineEntry entry{end->ref, end->receive_count, reason, end->body,
+                              services.clock ? services.clock->now() : SystemClock().now()};
+        Status stored = services.quarantine->put(entry);
+        if (stored.ok()) {
+          batcher.add_quarantined(end->ref, reason);
+          return Status::success();
+        }
+        if (report)
+          report(Severity::kError, "message " + end->ref.message_id +
+                                       " kept: quarantine failed: " + stored.error().message);
+        reason = "quarantine failed: " + stored.error().message + "; " + reason;
+      }
+    }
     if (config.release) {
       // Planned: the result line says so; nothing for stderr.
       batcher.add_release(end->ref, reason);
@@ -197,7 +227,8 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
   if (!out.flush().ok() || batcher.output_failed) return Outcome::kOutputFailed;
   if (outcome != Outcome::kOk) return outcome;
   if (batcher.service_error) return Outcome::kService;
-  return stats->kept + stats->failed + stats->released > 0 ? Outcome::kPartial : Outcome::kOk;
+  const uint64_t not_deleted = stats->kept + stats->failed + stats->released + stats->quarantined;
+  return not_deleted > 0 ? Outcome::kPartial : Outcome::kOk;
 }
 
 } // namespace c42

@@ -10,21 +10,33 @@
 #include "common/time_format.h"
 #include "common/worker_pool.h"
 
+#include <chrono>
 #include <mutex>
+#include <poll.h>
 
 namespace c42 {
 
 namespace {
 
 constexpr size_t kFlushBytes = 64u << 10;
+// After a stop request, the message lines still in the input are read and
+// ended "unstarted" (sqs-ack releases them) while they keep coming: each
+// within this long of the last, and for this long in all, since the run
+// must end within its grace.
+constexpr int kDrainWaitMs = 1000;
+constexpr auto kDrainTotal = std::chrono::seconds(5);
 // Failed objects are each worth a line, up to this many of a kind.
 constexpr int kShownPerKind = 10;
 
 struct MessageState {
   bool framed = false;      // a message (begin/end lines); false for bare references
   bool unreadable = false;  // the body announced nothing we could parse
-  bool interrupted = false; // some object was abandoned on a stop request
-  bool begun = false;       // begin line written (guarded by mutex)
+  bool interrupted = false; // cut short by the deadline or a stop request
+  // An object failed as S3 kept failing (unreachable, 5xx, throttling)
+  // after every retry: the message is not to blame for that.
+  bool store_failed = false;
+  bool started = false; // some object's transfer began (guarded by mutex)
+  bool begun = false;   // begin line written (guarded by mutex)
   MessageRef ref;
   std::optional<TimePoint> sent_at; // when SQS got the message, if known
   std::atomic<int> remaining{0};
@@ -127,6 +139,13 @@ struct Fetcher::Impl {
         stop_requested(std::move(stop)), stats(st), repeated(report, kShownPerKind) {}
 
   bool stopping() const { return stop_requested && stop_requested(); }
+  bool past_deadline() const { return config.deadline && clock.now() >= *config.deadline; }
+  // Why no more work starts, or empty while it may.
+  std::string cut_short() const {
+    if (stopping()) return "stopped";
+    if (past_deadline()) return "the run's deadline had passed";
+    return "";
+  }
 
   void error(const std::string& message) {
     if (report) report(Severity::kError, message);
@@ -228,8 +247,13 @@ struct Fetcher::Impl {
     const std::optional<TimePoint> cut = cutoff(*job.message);
     options.modified_since = cut;
     options.on_start = [&](const aws::S3ObjectInfo& started) { info = started; };
-    Result<aws::S3GetResult> result = make_error("interrupted before the object was fetched");
-    if (!stopping()) {
+    Result<aws::S3GetResult> result = make_error("not started");
+    const bool starting = cut_short().empty();
+    if (starting) {
+      {
+        std::lock_guard<std::mutex> lock(job.message->mutex);
+        job.message->started = true;
+      }
       result = source.get(object.bucket, object.key, options, [&](const char* data, size_t size) {
         decode_status = decompressor.feed(data, size);
         return decode_status.ok() && !output_failed && !stopping();
@@ -237,16 +261,19 @@ struct Fetcher::Impl {
     }
     std::string error;
     bool skipped_object = false;
+    bool store_failed = false; // S3 kept failing after every retry
+    const std::string stopped_by = cut_short();
     if (!record_error.empty()) {
       error = record_error;
-    } else if (stopping()) {
-      error = "interrupted";
+    } else if (!stopped_by.empty()) {
+      error = (starting ? "interrupted: " : "not started: ") + stopped_by;
     } else if (!line_status.ok()) {
       error = line_status.error().message;
     } else if (!decode_status.ok()) {
       error = decode_status.error().message;
     } else if (!result.ok()) {
       error = result.error().message;
+      store_failed = result.error().kind == ErrorKind::kTransient;
     } else if (result->skipped) {
       skipped_object = true;
     } else {
@@ -263,9 +290,13 @@ struct Fetcher::Impl {
     if (!buffer.empty()) write(buffer, false);
     if (!error.empty() && error.find(where) == std::string::npos) error = where + ": " + error;
     stats.records += records;
-    // An object abandoned on a stop request did not fail: it is neither
-    // counted nor reported as failed, but its message is not ok either.
-    const bool interrupted = !error.empty() && stopping();
+    // An object abandoned on a stop request or at the deadline did not
+    // fail: it is neither counted nor reported as failed, but its message
+    // is not ok either. One named by a bare reference has no message to
+    // say so: past the deadline it failed, and is reported.
+    const bool interrupted =
+        !error.empty() && !cut_short().empty() && (job.message->framed || stopping());
+    if (interrupted) store_failed = false;
     if (skipped_object) {
       ++stats.objects_skipped;
       note_skipped(object, result->last_modified, *cut);
@@ -275,11 +306,11 @@ struct Fetcher::Impl {
       ++stats.objects_failed;
       repeated(Severity::kError, "objects failed", error);
     }
-    finish_object(job, skipped_object, interrupted, error, records);
+    finish_object(job, skipped_object, interrupted, store_failed, error, records);
   }
 
-  void finish_object(Job& job, bool skipped_object, bool interrupted, const std::string& error,
-                     uint64_t records) {
+  void finish_object(Job& job, bool skipped_object, bool interrupted, bool store_failed,
+                     const std::string& error, uint64_t records) {
     MessageState& m = *job.message;
     {
       std::lock_guard<std::mutex> lock(m.mutex);
@@ -294,6 +325,7 @@ struct Fetcher::Impl {
         } else {
           ++m.end.failed;
         }
+        if (store_failed) m.store_failed = true;
         if (m.end.error.empty()) m.end.error = error;
       }
     }
@@ -305,6 +337,11 @@ struct Fetcher::Impl {
     std::lock_guard<std::mutex> lock(m.mutex);
     m.end.ref = m.ref;
     m.end.ok = !m.unreadable && !m.interrupted && (m.end.failed == 0 || config.lenient);
+    if (m.interrupted) {
+      m.end.interrupted = m.started ? kInProgress : kUnstarted;
+    } else if (m.store_failed && !m.end.ok) {
+      m.end.interrupted = kInProgress;
+    }
     if (!m.end.ok) ++stats.messages_failed;
     write(to_line(m.end) + "\n", true);
   }
@@ -315,6 +352,8 @@ struct Fetcher::Impl {
     auto state = std::make_shared<MessageState>();
     state->framed = true;
     state->ref = message.ref;
+    state->end.receive_count = message.receive_count;
+    state->end.body = message.body;
     if (!message.sent_at.empty()) {
       auto sent = parse_iso8601(message.sent_at);
       if (sent.ok()) state->sent_at = *sent;
@@ -331,6 +370,15 @@ struct Fetcher::Impl {
       return;
     }
     if (announcement->objects.empty()) {
+      finish_message_unqueued(*state);
+      return;
+    }
+    // Read after the deadline or a stop request: nobody will work on it in
+    // this run, so it goes back to its queue at once rather than wait out
+    // its visibility timeout.
+    if (const std::string cut = cut_short(); !cut.empty()) {
+      state->interrupted = true;
+      state->end.error = "not started: " + cut;
       finish_message_unqueued(*state);
       return;
     }
@@ -382,6 +430,34 @@ Fetcher::~Fetcher() {
   impl_->stop();
 }
 
+// After a stop request: the message lines already sent to us are ended
+// "unstarted" at once, as long as they keep coming, so they go back to their
+// queue now instead of when their visibility runs out.
+void Fetcher::drain(LineReader& in) {
+  Impl& impl = *impl_;
+  const auto until = std::chrono::steady_clock::now() + kDrainTotal;
+  StageInput input(in, impl.out, impl.report, [&] {
+    if (std::chrono::steady_clock::now() >= until) return true;
+    if (in.has_buffered_line()) return false;
+    pollfd ready{in.fd(), POLLIN, 0};
+    return ::poll(&ready, 1, kDrainWaitMs) == 0;
+  });
+  StageInput::Handlers handlers;
+  // References name no message to release; records of an earlier tool
+  // still pass on.
+  handlers.record = [&](std::string_view line) {
+    if (line.rfind("s3://", 0) == 0) return Status::success();
+    return input.pass_on(line, false);
+  };
+  handlers.control["message"] = [&](Json::Value& value, std::string_view) -> Status {
+    auto message = message_from_json(value);
+    if (message.ok()) impl.start_message(*message);
+    return Status::success();
+  };
+  handlers.overlong = [](const std::string&) {};
+  (void)input.run(handlers);
+}
+
 Outcome Fetcher::run(LineReader* in, const std::vector<std::string>& references) {
   Impl& impl = *impl_;
   impl.start();
@@ -417,6 +493,7 @@ Outcome Fetcher::run(LineReader* in, const std::vector<std::string>& references)
       skipped_lines = true;
     };
     outcome = input.run(handlers);
+    if (outcome == Outcome::kInterrupted && impl.stopping()) drain(*in);
   }
   impl.stop();
   impl.report_skipped();

@@ -61,6 +61,10 @@ struct FetchConfig {
   // The longest record line written; a line whose record would be longer
   // fails its object (and so its message) instead of stopping a later tool.
   size_t max_record_bytes = kMaxStreamLineBytes;
+  // The run's deadline (--deadline): no object starts after it. A message
+  // none of whose objects had started by then ends "unstarted", so that
+  // sqs-ack releases it at once; one in progress ends "in-progress".
+  std::optional<TimePoint> deadline;
 };
 
 struct FetchStats {
@@ -76,7 +80,9 @@ class Fetcher {
 public:
   // stop_requested (may be empty) is polled while objects stream: once true,
   // no new object starts, transfers in progress are abandoned, and every
-  // message begun gets an end line with ok false.
+  // message read gets an end line with ok false and "interrupted" (so do
+  // the message lines still waiting in the input, read until it ends or
+  // stays silent for a moment).
   Fetcher(FetchConfig config, ObjectSourceFactory sources, const Clock& clock, LineWriter& out,
           Report report, std::function<bool()> stop_requested = {});
   ~Fetcher();
@@ -92,6 +98,8 @@ public:
   const FetchStats& stats() const { return stats_; }
 
 private:
+  void drain(LineReader& in);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   FetchStats stats_;

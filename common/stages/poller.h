@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,10 +59,36 @@ struct PollStats {
 };
 
 // Outcome: kOk when a stop condition was met; kService when a receive
-// failed (reported); kOutputFailed; kInterrupted when stop_requested said
-// so.
+// failed (reported); kOutputFailed (also when `leases` cannot be written);
+// kInterrupted when stop_requested said so.
+// With `leases` (which needs config.visibility_timeout), a lease line goes
+// there for each message, and is flushed, before its message line is
+// written to `out`: whoever reads the leases (sqs-ack --leases) knows of the
+// message before any other stage has it.
 Outcome run_poll(const PollConfig& config, MessageSource& source, const Clock& clock,
-                 LineWriter& out, const Report& report,
-                 const std::function<bool()>& stop_requested, PollStats* stats);
+                 LineWriter& out, const Report& report, const std::function<bool()>& stop_requested,
+                 PollStats* stats, LineWriter* leases = nullptr);
+
+// What a queue's own settings say (GetQueueAttributes), as far as known.
+struct QueueSettings {
+  std::optional<int> visibility_timeout; // seconds
+  std::optional<int> max_receive_count;  // of its redrive policy, when it has one
+};
+// Reads the attributes GetQueueAttributes returned; unreadable ones are
+// left unknown.
+QueueSettings queue_settings(const std::map<std::string, std::string>& attributes);
+
+// The warnings a run deserves about queue settings that defeat what it
+// counts on, one line each, none when all is well:
+// - without --visibility-timeout the queue's own timeout applies, and when
+//   it is shorter than the time left to receive, a message received early
+//   shows again while the run may still be working on it;
+// - a redrive policy with maxReceiveCount 1 moves a message to the
+//   dead-letter queue at its second receive, so a message that was not
+//   deleted at its first one for a reason not its own (a failure of the
+//   run, a neighbour's failure, a release at the deadline before it was
+//   started) goes there untried.
+std::vector<std::string> queue_setting_warnings(const QueueSettings& settings,
+                                                const PollConfig& config, TimePoint now);
 
 } // namespace c42

@@ -21,6 +21,10 @@ struct Span {
   MessageRef ref;
   int pending = 0; // chunks holding records of this span, not yet resolved
   bool failed = false;
+  // Failed because the run's deadline passed, the sink could not be used
+  // at all, or it kept failing through every retry: not because of
+  // anything in the span.
+  bool cut_short = false;
   std::string error;
   uint64_t delivered = 0;
   uint64_t last_chunk = std::numeric_limits<uint64_t>::max();
@@ -109,17 +113,19 @@ struct Poster::Impl {
       report(Severity::kError, "the run's deadline passed; records not yet accepted stay with "
                                "their messages on the queue: " +
                                    result.error);
+    const bool cut_short = result.fatal || result.out_of_time || fatal || out_of_time;
     std::lock_guard<std::mutex> lock(mutex);
-    resolve(chunk, result);
+    resolve(chunk, result, cut_short);
     drain();
   }
 
   // Under mutex. A result that names its failed records fails only the
   // spans holding them; any other failure fails every span of the chunk.
-  void resolve(Chunk& chunk, const SendResult& result) {
+  void resolve(Chunk& chunk, const SendResult& result, bool cut_short) {
     const size_t records = chunk.batch.records();
     std::vector<FailedRecords> failed = result.failed;
-    if (!result.ok && failed.empty()) failed.push_back(FailedRecords{0, records, result.error});
+    if (!result.ok && failed.empty())
+      failed.push_back(FailedRecords{0, records, result.error, result.transient});
     uint64_t failed_records = 0;
     for (const FailedRecords& part : failed)
       failed_records += part.count;
@@ -151,6 +157,7 @@ struct Poster::Impl {
         span.failed = true;
         span.error = "posting failed: " + first_failure->error;
       }
+      if (first_failure && (cut_short || first_failure->transient)) span.cut_short = true;
     }
   }
 
@@ -166,6 +173,10 @@ struct Poster::Impl {
         end["ok"] = ok;
         end["delivered"] = Json::UInt64(span.delivered);
         if (span.failed && span.end.error.empty()) end["error"] = span.error;
+        // Says that the message is not to blame (sqs-ack never quarantines
+        // it); an earlier stage's mark stays.
+        if (span.cut_short && string_member(end, "interrupted").empty())
+          end["interrupted"] = kInProgress;
         ++(ok ? stats.messages_ok : stats.messages_failed);
         item.line = to_control_line(end);
         item.end_of.reset();

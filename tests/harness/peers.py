@@ -29,6 +29,9 @@ SHIPPER_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"},
+        # sqs-ack --quarantine-s3 s3://<bucket>/c42-quarantine
+        {"Effect": "Allow", "Action": ["s3:PutObject"],
+         "Resource": "arn:aws:s3:::*/c42-quarantine/*"},
         {
             "Effect": "Allow",
             "Action": [
@@ -344,3 +347,9 @@ class MotoCase(unittest.TestCase):
         name = "bucket-" + uuid.uuid4().hex[:12]
         self.s3.create_bucket(Bucket=name)
         return name
+
+    def queue_counts(self, queue):
+        """(visible, hidden) messages of the queue, as SQS counts them: read
+        without receiving, so without disturbing the messages."""
+        a = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])

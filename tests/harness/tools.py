@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 
 SOURCE_DIR = os.environ.get(
     "C42_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -72,3 +73,26 @@ def finish_driver(test, proc, timeout):
     lines = out.strip().splitlines()
     stats = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else None
     return proc.returncode, out, err, stats
+
+
+def run_driver(settings, env, args=(), workdir=None, timeout=90):
+    """Runs scripts/c42-ship with `settings` in a --config file, a clean
+    environment plus `env`, and --json; returns (status, statistics or None,
+    standard error)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".env", dir=workdir, delete=False) as f:
+        for key, value in settings.items():
+            f.write("%s=%s\n" % (key, value))
+        config = f.name
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("AWS_", "LA_", "SQS_", "C42_"))}
+    full_env.update(env)
+    if workdir:
+        full_env["TMPDIR"] = workdir
+    try:
+        r = subprocess.run([DRIVER, "--config", config, "--json"] + list(args), env=full_env,
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    finally:
+        os.remove(config)
+    out = r.stdout.decode().strip().splitlines()
+    stats = json.loads(out[-1]) if out and out[-1].startswith("{") else None
+    return r.returncode, stats, r.stderr.decode()

@@ -66,7 +66,9 @@ ENV_READ = {
     "la-post": EDGE + AZURE_IDENTITY + [
         "LA_API", "LA_INGESTION_ENDPOINT", "LA_DCR_ID", "LA_STREAM", "LA_TOKEN_SCOPE",
         "LA_WORKSPACE_ID", "LA_SHARED_KEY", "LA_LOG_TYPE", "LA_ENDPOINT"],
-    "sqs-ack": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL"],
+    "sqs-ack": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL",
+                                                     "AWS_ENDPOINT_URL_S3",
+                                                     "AWS_S3_FORCE_PATH_STYLE"],
     "c42-ship": [],
 }
 
@@ -310,7 +312,8 @@ class StreamContract(unittest.TestCase):
         fields |= set(re.findall(r'\bsummary\["(\w+)"\]', poster))
         self.assertTrue({"queue_url", "receipt_handle", "ok", "delivered", "action"} <= fields)
         self.assertMentioned(fields, "control line members")
-        for action in ["deleted", "kept", "released", "delete-failed", "release-failed"]:
+        for action in [
+                "deleted", "quarantined", "kept", "released", "delete-failed", "release-failed"]:
             self.assertIn(action, source("common", "stages", "acker.cpp"))
             self.assertMentioned([action], "result actions")
 

@@ -172,7 +172,9 @@ class Arguments(DriverCase):
     def test_numbers_are_checked_in_one_place_with_their_range(self):
         # Item 5: out-of-range and overflowing numbers, one readable line each.
         cases = [
-            (["--budget", "0"], "--budget takes whole seconds from 1 to 43200, not '0'"),
+            (["--budget", "x"], "--budget takes whole seconds from 1 to 43200, or 0 for none, "
+                                "not 'x'"),
+            (["--budget", "0", "--hard-limit", "10"], "--hard-limit needs a budget"),
             (["--budget", "43201"], "--budget takes whole seconds from 1 to 43200"),
             (["--budget=99999999999999999999"], "--budget takes whole seconds from 1 to 43200"),
             (["--budget", "-5"], "--budget takes whole seconds from 1 to 43200"),

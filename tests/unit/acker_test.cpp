@@ -1,8 +1,12 @@
 #include "common/json_value.h"
 #include "common/stages/acker.h"
+#include "common/stages/heartbeat.h"
+#include "common/stages/quarantine.h"
 #include "common/stream.h"
+#include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -10,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -27,7 +32,7 @@ const std::string kQueueB = "https://sqs.us-east-1.amazonaws.com/111/queue-b";
 struct Call {
   std::string queue;
   std::vector<aws::SqsBatchEntry> entries;
-  bool release = false;
+  bool release = false; // a visibility change; its entries say to what
 };
 
 class FakeDeleter final : public MessageDeleter {
@@ -36,8 +41,9 @@ public:
                                            const std::vector<aws::SqsBatchEntry>& e) override {
     return respond(queue_url, e, false);
   }
-  Result<aws::SqsBatchResult> release_batch(const std::string& queue_url,
-                                            const std::vector<aws::SqsBatchEntry>& e) override {
+  Result<aws::SqsBatchResult>
+  change_visibility_batch(const std::string& queue_url,
+                          const std::vector<aws::SqsBatchEntry>& e) override {
     return respond(queue_url, e, true);
   }
 
@@ -116,7 +122,8 @@ struct AckRun {
   std::vector<std::string> warnings;
 };
 
-AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}) {
+AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {},
+           AckServices services = {}) {
   TempFile in_file(input);
   TempFile out_file;
   AckRun o;
@@ -125,7 +132,7 @@ AckRun run(const std::string& input, FakeDeleter& deleter, AckConfig config = {}
     LineWriter writer(out_file.fd());
     o.outcome = run_ack(
         config, deleter, reader, writer,
-        [&](Severity, const std::string& w) { o.warnings.push_back(w); }, &o.stats);
+        [&](Severity, const std::string& w) { o.warnings.push_back(w); }, &o.stats, services);
   }
   std::string text = out_file.contents();
   size_t start = 0;
@@ -504,6 +511,193 @@ TEST(Acker, PartialBatchIsSentWhenInputGoesQuiet) {
   ::close(fds[0]);
   EXPECT_EQ(outcome, Outcome::kOk);
   EXPECT_EQ(stats.deleted, 2u);
+}
+
+} // namespace
+} // namespace c42
+
+namespace c42 {
+namespace {
+
+// A span whose end line failed, as the run or the message made it fail,
+// with the message's receive count and body as s3-fetch copies them.
+std::string failed_span(const std::string& id, const std::string& error,
+                        const std::string& interrupted = "", int receive_count = 1,
+                        const std::string& body = "{}") {
+  EndLine e;
+  e.ref = ref(id);
+  e.ok = false;
+  e.error = error;
+  e.delivered = 0;
+  e.interrupted = interrupted;
+  e.receive_count = receive_count;
+  e.body = body;
+  return begin_line(id) + to_line(e) + "\n";
+}
+
+TEST(AckerRelease, UnstartedMessagesAreReleasedWithoutTheFlag) {
+  FakeDeleter deleter;
+  std::string input = failed_span("1", "not started: the run's deadline had passed", kUnstarted) +
+                      failed_span("2", "interrupted: stopped", kInProgress) +
+                      failed_span("3", "s3://b/k: boom");
+  AckRun o = run(input, deleter);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
+  ASSERT_EQ(deleter.calls.size(), 1u);
+  EXPECT_TRUE(deleter.calls[0].release);
+  EXPECT_EQ(receipts(deleter.calls[0]), (std::vector<std::string>{"rh-1"}));
+  EXPECT_EQ(deleter.calls[0].entries[0].visibility_timeout, 0);
+  EXPECT_EQ(o.results["id-1"].action, "released");
+  EXPECT_EQ(o.results["id-1"].reason, "not started: the run's deadline had passed");
+  EXPECT_EQ(o.results["id-2"].action, "kept") << "in progress: not released early";
+  EXPECT_EQ(o.results["id-3"].action, "kept");
+  EXPECT_EQ(o.stats.released, 1u);
+  EXPECT_EQ(o.stats.kept, 2u);
+  EXPECT_TRUE(o.warnings.empty());
+}
+
+// --- quarantine ---
+
+class FakeQuarantine final : public Quarantine {
+public:
+  Status put(const QuarantineEntry& entry) override {
+    if (!refuse.empty()) return make_error(refuse);
+    entries.push_back(entry);
+    return Status::success();
+  }
+  std::vector<QuarantineEntry> entries;
+  std::string refuse; // when set, every put fails with it
+};
+
+// A failed span received `receive_count` times.
+std::string poison_span(const std::string& id, int receive_count, const std::string& error,
+                        const std::string& interrupted = "", const std::string& body = "{}") {
+  return failed_span(id, error, interrupted, receive_count, body);
+}
+
+struct QuarantineRun {
+  FakeDeleter deleter;
+  FakeQuarantine quarantine;
+  FixedClock clock{TimePoint(std::chrono::seconds(1764489600))};
+  AckConfig config;
+  AckServices services;
+  QuarantineRun() {
+    config.quarantine_after = 3;
+    services.quarantine = &quarantine;
+    services.clock = &clock;
+  }
+  AckRun operator()(const std::string& input) { return run(input, deleter, config, services); }
+};
+
+TEST(AckerQuarantine, MessageFailingOftenEnoughIsStoredThenDeleted) {
+  QuarantineRun q;
+  AckRun o = q(poison_span("1", 3, "s3://b/k: NoSuchKey", "", "{\"Object Key\":\"k\"}") +
+               poison_span("2", 2, "s3://b/k2: NoSuchKey"));
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
+  ASSERT_EQ(q.quarantine.entries.size(), 1u) << "count 2 is below the threshold";
+  const QuarantineEntry& entry = q.quarantine.entries[0];
+  EXPECT_EQ(entry.ref.message_id, "id-1");
+  EXPECT_EQ(entry.receive_count, 3);
+  EXPECT_EQ(entry.reason, "s3://b/k: NoSuchKey");
+  EXPECT_EQ(entry.body, "{\"Object Key\":\"k\"}");
+  EXPECT_EQ(entry.quarantined_at, q.clock.now());
+  ASSERT_EQ(q.deleter.calls.size(), 1u);
+  EXPECT_FALSE(q.deleter.calls[0].release);
+  EXPECT_EQ(receipts(q.deleter.calls[0]), (std::vector<std::string>{"rh-1"}));
+  EXPECT_EQ(o.results["id-1"].action, "quarantined");
+  EXPECT_EQ(o.results["id-1"].reason, "s3://b/k: NoSuchKey");
+  EXPECT_EQ(o.results["id-2"].action, "kept");
+  EXPECT_EQ(o.stats.quarantined, 1u);
+  EXPECT_EQ(o.stats.deleted, 0u);
+}
+
+TEST(AckerQuarantine, FailuresOfTheRunNeverCount) {
+  QuarantineRun q;
+  AckRun o = q(poison_span("1", 9, "not started: stopped", kUnstarted) +
+               poison_span("2", 9, "posting failed: the deadline passed", kInProgress));
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_EQ(o.results["id-1"].action, "released");
+  EXPECT_EQ(o.results["id-2"].action, "kept");
+  EXPECT_EQ(o.stats.quarantined, 0u);
+}
+
+TEST(AckerQuarantine, DeliveredOrUnconfirmedMessagesAreNeverQuarantined) {
+  QuarantineRun q;
+  EndLine unconfirmed;
+  unconfirmed.ref = ref("2");
+  unconfirmed.ok = true;
+  unconfirmed.receive_count = 9;
+  unconfirmed.body = "{}";
+  AckRun o = q(span("1", true, 3) + begin_line("2") + to_line(unconfirmed) + "\n");
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_EQ(o.results["id-1"].action, "deleted");
+  EXPECT_EQ(o.results["id-2"].action, "kept") << "no sink is the run's problem";
+}
+
+TEST(AckerQuarantine, WithoutAThresholdOrADestinationNothingIsQuarantined) {
+  QuarantineRun q;
+  q.config.quarantine_after = 0;
+  AckRun o = q(poison_span("1", 50, "unreadable body"));
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  QuarantineRun r;
+  r.services.quarantine = nullptr;
+  o = r(poison_span("1", 50, "unreadable body"));
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_TRUE(q.deleter.calls.empty());
+  EXPECT_TRUE(r.deleter.calls.empty());
+}
+
+TEST(AckerQuarantine, MessageIsKeptWhenTheQuarantineFails) {
+  QuarantineRun q;
+  q.quarantine.refuse = "cannot write quarantine file q.ndjson: No space left on device";
+  AckRun o = q(poison_span("1", 3, "corrupt gzip"));
+  EXPECT_TRUE(q.deleter.calls.empty()) << "never deleted unless stored";
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_NE(o.results["id-1"].reason.find("No space left"), std::string::npos);
+  EXPECT_NE(o.results["id-1"].reason.find("corrupt gzip"), std::string::npos);
+  ASSERT_EQ(o.warnings.size(), 1u);
+  EXPECT_NE(o.warnings[0].find("id-1"), std::string::npos);
+  EXPECT_EQ(o.outcome, Outcome::kPartial);
+}
+
+TEST(AckerQuarantine, EndLineWithoutABodyIsKept) {
+  QuarantineRun q;
+  AckRun o = q(poison_span("1", 3, "corrupt gzip", "", ""));
+  EXPECT_TRUE(q.quarantine.entries.empty());
+  EXPECT_TRUE(q.deleter.calls.empty());
+  EXPECT_EQ(o.results["id-1"].action, "kept");
+  EXPECT_NE(o.results["id-1"].reason.find("lacks the message's body"), std::string::npos);
+}
+
+TEST(AckerQuarantine, FailedDeleteAfterQuarantineIsReported) {
+  QuarantineRun q;
+  q.deleter.fail["rh-1"] = {"ReceiptHandleIsInvalid", "expired"};
+  AckRun o = q(poison_span("1", 3, "corrupt gzip"));
+  EXPECT_EQ(q.quarantine.entries.size(), 1u);
+  EXPECT_EQ(o.results["id-1"].action, "delete-failed");
+  EXPECT_EQ(o.stats.quarantined, 0u);
+  EXPECT_EQ(o.stats.failed, 1u);
+}
+
+TEST(AckerHeartbeat, EveryEndLineEndsItsMessagesHeartbeat) {
+  FakeDeleter deleter;
+  FixedClock clock(TimePoint(std::chrono::seconds(1764489600)));
+  Heartbeat heartbeat(deleter, clock, {});
+  for (const char* id : {"1", "2", "3", "4"}) {
+    LeaseLine lease;
+    lease.ref = ref(id);
+    lease.received_at = format_iso8601(clock.now(), true);
+    lease.visibility_timeout = 30;
+    heartbeat.add(lease);
+  }
+  AckServices services;
+  services.heartbeat = &heartbeat;
+  // Deleted, kept, released, and one whose end never comes.
+  AckRun o = run(span("1", true, 1) + span("2", false, 0) +
+                     failed_span("3", "not started", kUnstarted) + begin_line("4"),
+                 deleter, {}, services);
+  EXPECT_EQ(o.results.size(), 4u);
+  EXPECT_EQ(heartbeat.held(), 1u) << "only the message without an end line is still held";
 }
 
 } // namespace

@@ -100,6 +100,7 @@ TEST_F(DataCollectorSenderTest, ChunkSpecificRefusalsAreNotFatal) {
   SendResult bad_data = send({response(400, R"({"Error":"InvalidDataFormat","Message":"x"})")});
   EXPECT_FALSE(bad_data.ok);
   EXPECT_FALSE(bad_data.fatal);
+  EXPECT_FALSE(bad_data.transient) << "the records' own fault";
   EXPECT_NE(bad_data.error.find("InvalidDataFormat"), std::string::npos);
 
   SendResult bad_log_type = send({response(400, R"({"Error":"InvalidLogType"})")});
@@ -111,6 +112,7 @@ TEST_F(DataCollectorSenderTest, PersistentServerErrorsFailTheChunkOnly) {
   SendResult r = send({response(503), response(503), response(503)});
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.fatal);
+  EXPECT_TRUE(r.transient) << "the service's fault, not the records'";
   EXPECT_EQ(r.attempts, 3);
   EXPECT_NE(r.error.find("after 3 attempts"), std::string::npos) << r.error;
   EXPECT_EQ(sleeps.size(), 2u);

@@ -7,6 +7,7 @@
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -344,6 +345,7 @@ TEST_F(FetcherTest, MessageGivesBeginRecordsEnd) {
   EXPECT_EQ(end->records, 3u);
   EXPECT_EQ(end->error, "");
   EXPECT_EQ(end->delivered, -1) << "only a sink sets delivered";
+  EXPECT_EQ(end->interrupted, "");
   EXPECT_EQ(stats.messages, 1u);
   EXPECT_EQ(stats.fetched, 1u);
   EXPECT_EQ(stats.records, 3u);
@@ -614,6 +616,9 @@ TEST_F(FetcherTest, UnreadableBodyGivesBeginAndFailedEnd) {
   EXPECT_FALSE(end->ok);
   EXPECT_FALSE(end->error.empty());
   EXPECT_EQ(end->fetched + end->skipped + end->failed + end->records, 0u);
+  EXPECT_TRUE(end->interrupted.empty()) << "the message itself is to blame";
+  EXPECT_EQ(end->body, "this is not json") << "for sqs-ack to quarantine it with";
+  EXPECT_EQ(end->receive_count, 1);
   EXPECT_EQ(stats.messages_failed, 1u);
   EXPECT_TRUE(store.gets.empty());
   ASSERT_EQ(warnings.size(), 1u);
@@ -684,6 +689,9 @@ TEST_F(FetcherTest, MissingObjectFailsItsMessage) {
   EXPECT_FALSE(end->ok);
   EXPECT_NE(end->error.find("s3://b/gone.json"), std::string::npos) << end->error;
   EXPECT_NE(end->error.find("NoSuchKey"), std::string::npos) << end->error;
+  EXPECT_TRUE(end->interrupted.empty()) << "an object gone is the message's fault";
+  EXPECT_EQ(end->body, code42_body("b", "gone.json"));
+  EXPECT_EQ(end->receive_count, 1);
 }
 
 TEST_F(FetcherTest, LenientKeepsTheMessageOkButNotTheStatus) {
@@ -775,14 +783,10 @@ TEST_F(FetcherTest, ManyFailedObjectsGiveTenLinesAndACount) {
 
 // --- stop requests ---
 
-TEST_F(FetcherTest, StopRequestEndsEveryBegunMessageNotOkWithoutCallingItFailed) {
-  config.parallel = 1;
-  std::atomic<bool> stopping{false};
-  stop = [&] { return stopping.load(); };
-  store.put("b", "k1", {"a\nb\n", at("2024-05-02T09:00:00Z")});
-  store.put("b", "k2", {"c\n", at("2024-05-02T09:00:00Z")});
-  // The first object's transfer asks to stop; the second never starts.
-  sources = [&] {
+// Sources over `store` whose first transfer asks to stop, as a SIGTERM from
+// the driver would while objects stream.
+ObjectSourceFactory stopping_sources(FakeStore& store, std::atomic<bool>& stopping) {
+  return [&store, &stopping] {
     struct Stopping final : public ObjectSource {
       Stopping(FakeStore& s, std::atomic<bool>& flag) : inner(s), flag(flag) {}
       Result<aws::S3GetResult>
@@ -796,6 +800,16 @@ TEST_F(FetcherTest, StopRequestEndsEveryBegunMessageNotOkWithoutCallingItFailed)
     };
     return std::unique_ptr<ObjectSource>(std::make_unique<Stopping>(store, stopping));
   };
+}
+
+TEST_F(FetcherTest, StopRequestEndsEveryBegunMessageNotOkWithoutCallingItFailed) {
+  config.parallel = 1;
+  std::atomic<bool> stopping{false};
+  stop = [&] { return stopping.load(); };
+  store.put("b", "k1", {"a\nb\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "k2", {"c\n", at("2024-05-02T09:00:00Z")});
+  // The first object's transfer asks to stop; the second never starts.
+  sources = stopping_sources(store, stopping);
   std::string body = s3_event_body({{"b", "k1"}, {"b", "k2"}});
   EXPECT_EQ(run(message_line("1", body) + "\n"), Outcome::kInterrupted);
   auto ends = out.of_kind("end");
@@ -808,6 +822,134 @@ TEST_F(FetcherTest, StopRequestEndsEveryBegunMessageNotOkWithoutCallingItFailed)
   EXPECT_NE(end->error.find("interrupt"), std::string::npos) << end->error;
   EXPECT_EQ(stats.failed, 0u);
   EXPECT_TRUE(warnings.empty()) << warnings[0];
+}
+
+TEST_F(FetcherTest, StopRequestEndsTheMessagesStillInTheInputUnstarted) {
+  config.parallel = 1;
+  std::atomic<bool> stopping{false};
+  stop = [&] { return stopping.load(); };
+  store.put("b", "k1", {"a\nb\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "k2", {"c\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "k3", {"d\n", at("2024-05-02T09:00:00Z")});
+  sources = stopping_sources(store, stopping);
+  std::string input = message_line("1", code42_body("b", "k1")) + "\n" +
+                      message_line("2", code42_body("b", "k2")) + "\n" + R"({"@c42":"note"})" +
+                      "\n" + message_line("3", code42_body("b", "k3")) + "\n";
+  EXPECT_EQ(run(input), Outcome::kInterrupted);
+  std::map<std::string, EndLine> ends;
+  for (const auto& v : out.of_kind("end")) {
+    auto end = end_from_json(v);
+    ASSERT_TRUE(end.ok());
+    ends[end->ref.message_id] = *end;
+  }
+  ASSERT_EQ(ends.size(), 3u) << "every message read, or still in the input, gets its end line";
+  EXPECT_EQ(ends["id-1"].interrupted, kInProgress);
+  EXPECT_EQ(ends["id-2"].interrupted, kUnstarted);
+  EXPECT_EQ(ends["id-3"].interrupted, kUnstarted);
+  for (const auto& [id, end] : ends) {
+    EXPECT_FALSE(end.ok) << id;
+    EXPECT_EQ(end.failed, 0u) << id;
+  }
+  EXPECT_EQ(ends["id-3"].error, "not started: stopped");
+  EXPECT_EQ(store.gets, (std::vector<std::string>{"b/k1"})) << "nothing starts after the stop";
+  EXPECT_EQ(out.of_kind("note").size(), 1u) << "other lines still pass on";
+  EXPECT_EQ(out.of_kind("begin").size(), 3u);
+}
+
+// --- the run's deadline ---
+
+TEST_F(FetcherTest, MessageReadAfterTheDeadlineEndsUnstartedWithoutAFetch) {
+  config.deadline = clock.now() - std::chrono::seconds(1);
+  store.put("b", "k", {"x\n", at("2024-05-02T09:00:00Z")});
+  std::string test_event = R"({"Service":"Amazon S3","Event":"s3:TestEvent",)"
+                           R"("Time":"2024-05-02T10:00:00Z","Bucket":"b"})";
+  EXPECT_EQ(
+      run(message_line("1", code42_body("b", "k")) + "\n" + message_line("2", test_event) + "\n"),
+      Outcome::kPartial);
+  EXPECT_TRUE(store.gets.empty());
+  ASSERT_EQ(out.shape(),
+            (std::vector<std::string>{"begin id-1", "end id-1", "begin id-2", "end id-2"}));
+  auto end = end_from_json(out.lines[1]);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->interrupted, kUnstarted);
+  EXPECT_EQ(end->error, "not started: the run's deadline had passed");
+  EXPECT_EQ(end->failed, 0u);
+  // A message that needs no work is done, deadline or not.
+  auto test = end_from_json(out.lines[3]);
+  ASSERT_TRUE(test.ok());
+  EXPECT_TRUE(test->ok);
+  EXPECT_EQ(test->interrupted, "");
+  EXPECT_EQ(stats.failed, 0u);
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+}
+
+TEST_F(FetcherTest, ObjectCutOffAtTheDeadlineLeavesItsMessageInProgress) {
+  config.parallel = 1;
+  config.deadline = clock.now() + std::chrono::seconds(10);
+  store.put("b", "k1", {"a\nb\n", at("2024-05-02T09:00:00Z")});
+  store.put("b", "k2", {"c\n", at("2024-05-02T09:00:00Z")});
+  // The transfer of k1 outlasts the deadline and is cut off at it, as the
+  // run's deadline cuts off a request; k2 would start after it.
+  sources = [&] {
+    struct Slow final : public ObjectSource {
+      Slow(FixedClock& c, TimePoint d) : clock(c), deadline(d) {}
+      Result<aws::S3GetResult>
+      get(const std::string&, const std::string&, const aws::S3GetOptions&,
+          const std::function<bool(const char*, size_t)>& on_data) override {
+        ++gets;
+        on_data("a\n", 2);
+        clock.set(deadline + std::chrono::seconds(1));
+        return make_error("the run's deadline passed", ErrorKind::kOutOfTime);
+      }
+      FixedClock& clock;
+      TimePoint deadline;
+      int gets = 0;
+    };
+    return std::unique_ptr<ObjectSource>(std::make_unique<Slow>(clock, *config.deadline));
+  };
+  EXPECT_EQ(run(message_line("1", s3_event_body({{"b", "k1"}, {"b", "k2"}})) + "\n"),
+            Outcome::kPartial);
+  auto end = end_from_json(out.lines.back());
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(end->ok);
+  EXPECT_EQ(end->interrupted, kInProgress) << "started, so not released early";
+  EXPECT_EQ(end->failed, 0u) << "cut off, not failed";
+  EXPECT_EQ(stats.failed, 0u);
+  EXPECT_EQ(out.records().size(), 1u);
+}
+
+TEST_F(FetcherTest, StoreThatKeepsFailingIsNotTheMessagesFault) {
+  // S3 unreachable or answering 5xx through every retry: the object fails
+  // and is reported, but the end line says the message is not to blame.
+  sources = [&] {
+    struct Down final : public ObjectSource {
+      Result<aws::S3GetResult> get(const std::string& bucket, const std::string& key,
+                                   const aws::S3GetOptions&,
+                                   const std::function<bool(const char*, size_t)>&) override {
+        if (key == "missing") return make_error("NoSuchKey (HTTP 404)");
+        return make_error("cannot get s3://" + bucket + "/" + key +
+                              ": SlowDown: reduce your request rate (HTTP 503)",
+                          ErrorKind::kTransient);
+      }
+    };
+    return std::unique_ptr<ObjectSource>(std::make_unique<Down>());
+  };
+  EXPECT_EQ(run(message_line("1", code42_body("b", "k")) + "\n" +
+                message_line("2", code42_body("b", "missing")) + "\n"),
+            Outcome::kPartial);
+  std::map<std::string, EndLine> ends;
+  for (const auto& v : out.of_kind("end")) {
+    auto end = end_from_json(v);
+    ASSERT_TRUE(end.ok());
+    ends[end->ref.message_id] = *end;
+  }
+  EXPECT_FALSE(ends["id-1"].ok);
+  EXPECT_EQ(ends["id-1"].failed, 1u);
+  EXPECT_EQ(ends["id-1"].interrupted, kInProgress);
+  EXPECT_FALSE(ends["id-2"].ok);
+  EXPECT_EQ(ends["id-2"].interrupted, "") << "an object that is gone is the message's own failure";
+  EXPECT_EQ(stats.failed, 2u);
 }
 
 // --- skipping old objects ---

@@ -334,6 +334,7 @@ TEST_F(LogsIngestionSenderTest, PersistentServerErrorsFailTheBatchNotTheRun) {
   EXPECT_FALSE(r.fatal);
   ASSERT_EQ(r.failed.size(), 1u);
   EXPECT_EQ(r.failed[0].count, 2u);
+  EXPECT_TRUE(r.failed[0].transient) << "the service's fault, not the records'";
   EXPECT_NE(r.error.find("after 3 attempts"), std::string::npos) << r.error;
 }
 
@@ -345,6 +346,8 @@ TEST_F(LogsIngestionSenderTest, RefusedDataFailsTheBatchAndTheRunGoesOn) {
   EXPECT_FALSE(r.fatal);
   EXPECT_EQ(requests.size(), 1u) << "not retried, not split";
   EXPECT_NE(r.error.find("RecordsTimeRangeIsMoreThan30Minutes"), std::string::npos);
+  ASSERT_EQ(r.failed.size(), 1u);
+  EXPECT_FALSE(r.failed[0].transient) << "the records' own fault";
 }
 
 TEST_F(LogsIngestionSenderTest, RefusalsOfTheRequestItselfAreFatalAndSayWhatToFix) {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <gtest/gtest.h>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -231,6 +232,138 @@ TEST_F(PollerTest, OutputFailureStopsPolling) {
   ::close(fds[1]);
   EXPECT_EQ(outcome, Outcome::kOutputFailed);
   EXPECT_EQ(source.asked_max.size(), 1u);
+}
+
+// --- leases ---
+
+TEST_F(PollerTest, LeaseLinesGoOutBeforeTheirMessagesWithTheReceiveTime) {
+  config.until_empty = true;
+  config.visibility_timeout = 120;
+  config.wait_seconds = 0;
+  const TimePoint first_receive = clock.now();
+  source.script = {{sqs_message("a"), sqs_message("b")}, {sqs_message("c")}, {}};
+  TempFile lease_file;
+  Outcome outcome;
+  {
+    LineWriter writer(out.fd());
+    LineWriter leases(lease_file.fd());
+    outcome = run_poll(config, source, clock, writer, nullptr, nullptr, &stats, &leases);
+  }
+  EXPECT_EQ(outcome, Outcome::kOk);
+  auto lines = split_lines(lease_file.contents());
+  ASSERT_EQ(lines.size(), 3u);
+  std::vector<LeaseLine> leases;
+  for (const auto& line : lines) {
+    auto v = parse_json_object(line);
+    ASSERT_TRUE(v.ok()) << line;
+    EXPECT_EQ(control_kind(*v), "lease");
+    auto lease = lease_from_json(*v);
+    ASSERT_TRUE(lease.ok()) << lease.error().message;
+    leases.push_back(*lease);
+  }
+  EXPECT_EQ(leases[0].ref.message_id, "a");
+  EXPECT_EQ(leases[0].ref.receipt_handle, "rh-a");
+  EXPECT_EQ(leases[0].ref.queue_url, kQueue);
+  EXPECT_EQ(leases[0].visibility_timeout, 120);
+  EXPECT_EQ(leases[0].received_at, format_iso8601(first_receive, true))
+      << "counted from when the receive started";
+  EXPECT_EQ(leases[2].ref.message_id, "c");
+  EXPECT_EQ(leases[2].received_at, format_iso8601(first_receive + std::chrono::seconds(1), true));
+  EXPECT_EQ(messages().size(), 3u);
+}
+
+TEST_F(PollerTest, LeaseLinesAreFlushedBeforeTheMessageLine) {
+  // The message line is written to a pipe nobody reads until the lease
+  // writer's file already holds the lease: a full pipe would block us, so
+  // read it from another thread and look at the lease file then.
+  config.visibility_timeout = 30;
+  config.max_messages_total = 1;
+  source.script = {{sqs_message("a")}};
+  TempFile lease_file;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::string leases_when_message_arrived;
+  std::thread reader([&] {
+    char c;
+    if (::read(fds[0], &c, 1) == 1) leases_when_message_arrived = lease_file.contents();
+    char buf[4096];
+    while (::read(fds[0], buf, sizeof buf) > 0) {
+    }
+  });
+  {
+    LineWriter writer(fds[1]);
+    LineWriter leases(lease_file.fd(), 1u << 20); // a big buffer: only a flush writes it
+    EXPECT_EQ(run_poll(config, source, clock, writer, nullptr, nullptr, &stats, &leases),
+              Outcome::kOk);
+  }
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  EXPECT_NE(leases_when_message_arrived.find("\"lease\""), std::string::npos)
+      << leases_when_message_arrived;
+}
+
+TEST_F(PollerTest, LeaseOutputFailureStopsPolling) {
+  test_support::IgnoreSigpipe ignore_sigpipe;
+  config.visibility_timeout = 30;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  source.script = {{sqs_message("a")}, {sqs_message("b")}};
+  Outcome outcome;
+  {
+    LineWriter writer(out.fd());
+    LineWriter leases(fds[1]);
+    outcome = run_poll(config, source, clock, writer, nullptr, nullptr, &stats, &leases);
+  }
+  ::close(fds[1]);
+  EXPECT_EQ(outcome, Outcome::kOutputFailed);
+  EXPECT_TRUE(out_lines().empty()) << "no message goes out whose lease did not";
+}
+
+// --- queue settings ---
+
+TEST(QueueSettings, ReadsTimeoutAndRedrivePolicyEitherWay) {
+  auto s = queue_settings({{"VisibilityTimeout", "30"},
+                           {"RedrivePolicy", R"({"deadLetterTargetArn":"arn:aws:sqs:x",)"
+                                             R"("maxReceiveCount":5})"}});
+  EXPECT_EQ(s.visibility_timeout, 30);
+  EXPECT_EQ(s.max_receive_count, 5);
+  s = queue_settings({{"RedrivePolicy", R"({"maxReceiveCount":"1"})"}});
+  EXPECT_FALSE(s.visibility_timeout.has_value());
+  EXPECT_EQ(s.max_receive_count, 1);
+  s = queue_settings({{"VisibilityTimeout", "soon"}, {"RedrivePolicy", "not json"}});
+  EXPECT_FALSE(s.visibility_timeout.has_value());
+  EXPECT_FALSE(s.max_receive_count.has_value());
+}
+
+TEST(QueueSettings, WarnsOnlyAboutWhatDefeatsTheRun) {
+  const TimePoint now = at("2024-05-01T12:00:00Z");
+  PollConfig config;
+  config.deadline = now + std::chrono::seconds(270);
+  QueueSettings settings;
+  settings.visibility_timeout = 30;
+  settings.max_receive_count = 5;
+  // Without --visibility-timeout the queue's 30 s apply to a 270 s run.
+  auto warnings = queue_setting_warnings(settings, config, now);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("visibility timeout of 30 s is shorter than the 270 s"),
+            std::string::npos)
+      << warnings[0];
+  // The receive's own timeout wins over the queue's: nothing to say.
+  config.visibility_timeout = 600;
+  EXPECT_TRUE(queue_setting_warnings(settings, config, now).empty());
+  // So does a queue timeout longer than the run, or a run without an end.
+  config.visibility_timeout.reset();
+  settings.visibility_timeout = 900;
+  EXPECT_TRUE(queue_setting_warnings(settings, config, now).empty());
+  // maxReceiveCount 1 sends a message to the dead-letter queue untried.
+  settings.max_receive_count = 1;
+  warnings = queue_setting_warnings(settings, config, now);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("maxReceiveCount 1"), std::string::npos) << warnings[0];
+  settings.max_receive_count = 2;
+  EXPECT_TRUE(queue_setting_warnings(settings, config, now).empty());
 }
 
 } // namespace

@@ -22,7 +22,8 @@ using test_support::split_lines;
 using test_support::TempFile;
 
 // What every FakeSender shares: the bodies it was given and its script.
-// A body containing "FAIL" fails, "FATAL" fails fatally, "SLOW" waits until
+// A body containing "FAIL" fails, "FATAL" fails fatally, "STORM" fails as
+// retries ran out on 5xx answers, "SLOW" waits until
 // released; the records containing "BAD" fail alone, the others of their
 // batch are accepted (as a sender that split the batch reports).
 struct SenderScript {
@@ -65,6 +66,9 @@ public:
     } else if (body.find("LATE") != std::string::npos) {
       r.out_of_time = true;
       r.error = "HTTP 503; no time left for another attempt before the run's deadline";
+    } else if (body.find("STORM") != std::string::npos) {
+      r.transient = true;
+      r.error = "HTTP 503: ServiceUnavailable after 6 attempts";
     } else if (body.find("FAIL") != std::string::npos) {
       r.error = "HTTP 400: InvalidDataFormat";
     } else if (body.find("BAD") != std::string::npos) {
@@ -730,6 +734,39 @@ TEST_F(PosterTest, AfterTheDeadlineEveryMessageStillGetsItsFailedEnd) {
   for (const auto& w : r.warnings)
     deadline_lines += w.find("deadline") != std::string::npos;
   EXPECT_EQ(deadline_lines, 1) << "reported once";
+}
+
+// sqs-ack quarantines messages that keep failing for a reason of their own;
+// a span that failed because the run ran out of time, or the sink could not
+// be used at all, says so.
+TEST_F(PosterTest, SpansCutShortByTheRunAreMarkedInterrupted) {
+  config.chunk_records = 1;
+  EndLine unstarted;
+  unstarted.ref = ref("U");
+  unstarted.ok = false;
+  unstarted.error = "not started: stopped";
+  unstarted.interrupted = kUnstarted;
+  std::string input = begin_line("A") + rec("FAIL") + "\n" + end_line("A") + begin_line("U") +
+                      to_line(unstarted) + "\n" + begin_line("B") + rec("LATE") + "\n" +
+                      end_line("B") + begin_line("C") + rec("c") + "\n" + end_line("C");
+  PostRun r = run(input);
+  EXPECT_EQ(r.end_of("A").interrupted, "") << "a rejected record is the message's own failure";
+  EXPECT_FALSE(r.end_of("A").ok);
+  EXPECT_EQ(r.end_of("U").interrupted, kUnstarted) << "an earlier stage's mark stays";
+  EXPECT_EQ(r.end_of("B").interrupted, kInProgress);
+  EXPECT_EQ(r.end_of("C").interrupted, kInProgress) << "not sent after the deadline";
+  EXPECT_FALSE(r.end_of("C").ok);
+}
+
+TEST_F(PosterTest, SpansFailedByAStormThroughEveryRetryAreMarkedInterrupted) {
+  config.chunk_records = 1;
+  PostRun r =
+      run(begin_line("A") + rec("STORM") + "\n" + end_line("A") + begin_line("B") + rec("FAIL") +
+          "\n" + end_line("B") + begin_line("C") + rec("c") + "\n" + end_line("C"));
+  EXPECT_FALSE(r.end_of("A").ok);
+  EXPECT_EQ(r.end_of("A").interrupted, kInProgress) << "the service's fault";
+  EXPECT_EQ(r.end_of("B").interrupted, "") << "the message's own";
+  EXPECT_TRUE(r.end_of("C").ok) << "a storm does not stop the run";
 }
 
 TEST_F(PosterTest, ThousandsOfBadRecordsGiveAFewLinesAndASummary) {

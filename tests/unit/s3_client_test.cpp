@@ -1,5 +1,6 @@
 #include "common/aws/s3_client.h"
 #include "common/aws/static_credentials_provider.h"
+#include "common/crypto.h"
 #include "common/time_format.h"
 #include "tests/unit/test_support.h"
 
@@ -67,6 +68,14 @@ protected:
     });
   }
 
+  Status put(const std::string& body) {
+    ServiceContext ctx = test_support::service_context(http, credentials, clock, "s3");
+    ctx.retry.max_attempts = max_attempts;
+    ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };
+    S3Client client(ctx, addressing);
+    return client.put_object("bkt", "q/m 1.json", body, "application/json");
+  }
+
   std::optional<std::string> header(size_t request, const char* name) const {
     if (request >= http.requests.size()) return std::nullopt;
     return find_header(http.requests[request].headers, name);
@@ -95,6 +104,33 @@ TEST_F(S3ClientTest, WholeObjectInOneGet) {
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_FALSE(header(0, "Range").has_value());
   EXPECT_FALSE(header(0, "If-Match").has_value());
+}
+
+TEST_F(S3ClientTest, PutObjectSendsTheBodySignedWithItsHash) {
+  http.script = {reply(200, "")};
+  Status done = put("{\"a\":1}\n");
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].method, "PUT");
+  EXPECT_EQ(http.requests[0].url, "https://s3.us-east-1.amazonaws.com/bkt/q/m%201.json");
+  EXPECT_EQ(http.requests[0].body, "{\"a\":1}\n");
+  EXPECT_EQ(header(0, "Content-Type"), "application/json");
+  EXPECT_EQ(header(0, "x-amz-content-sha256"), sha256_hex("{\"a\":1}\n"));
+  EXPECT_TRUE(header(0, "Authorization").has_value());
+}
+
+TEST_F(S3ClientTest, PutObjectRefusedIsAnErrorNamingTheObject) {
+  http.script = {reply(403, "<Error><Code>AccessDenied</Code><Message>no</Message></Error>")};
+  Status done = put("x");
+  ASSERT_FALSE(done.ok());
+  EXPECT_NE(done.error().message.find("s3://bkt/q/m 1.json"), std::string::npos);
+  EXPECT_NE(done.error().message.find("AccessDenied"), std::string::npos);
+}
+
+TEST_F(S3ClientTest, PutObjectIsRetriedOnAServerFault) {
+  http.script = {reply(503, ""), reply(200, "")};
+  EXPECT_TRUE(put("x").ok());
+  EXPECT_EQ(http.requests.size(), 2u);
 }
 
 // (a) A correct 206 continues exactly where the transfer stopped.

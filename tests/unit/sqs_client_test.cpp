@@ -276,5 +276,37 @@ TEST_F(SqsClientTest, SentTimestampIsParsedStrictly) {
     EXPECT_EQ(sent(bad), "") << "'" << bad << "'";
 }
 
+// --- GetQueueAttributes (sqs-poll --check-queue) ---
+
+TEST_F(SqsClientTest, GetQueueAttributesAsksForTheNamesAndReadsStrings) {
+  http.script = {reply(200, R"({"Attributes":{"VisibilityTimeout":"30",)"
+                            R"("RedrivePolicy":"{\"maxReceiveCount\":1}","Odd":7}})")};
+  auto got = sqs->get_queue_attributes(kQueue, {"VisibilityTimeout", "RedrivePolicy"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->at("VisibilityTimeout"), "30");
+  EXPECT_EQ(got->at("RedrivePolicy"), "{\"maxReceiveCount\":1}");
+  EXPECT_EQ(got->count("Odd"), 0u) << "SQS sends strings; anything else is left out";
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(find_header(http.requests[0].headers, "X-Amz-Target"), "AmazonSQS.GetQueueAttributes");
+  auto body = parse_json_object(http.requests[0].body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ((*body)["QueueUrl"].asString(), kQueue);
+  ASSERT_EQ((*body)["AttributeNames"].size(), 2u);
+  EXPECT_EQ((*body)["AttributeNames"][1].asString(), "RedrivePolicy");
+}
+
+TEST_F(SqsClientTest, GetQueueAttributesWithoutAttributesOrRefused) {
+  http.script = {reply(200, "{}")};
+  auto none = sqs->get_queue_attributes(kQueue, {"RedrivePolicy"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  http.script = {reply(200, R"({"Attributes":[1]})")};
+  EXPECT_FALSE(sqs->get_queue_attributes(kQueue, {"RedrivePolicy"}).ok());
+  http.script = {reply(403, R"({"__type":"AccessDenied","message":"not allowed"})")};
+  auto refused = sqs->get_queue_attributes(kQueue, {"RedrivePolicy"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("AccessDenied"), std::string::npos);
+}
+
 } // namespace
 } // namespace c42::aws

@@ -192,6 +192,78 @@ TEST(StreamEnd, MissingRefFieldIsAnError) {
   EXPECT_NE(back.error().message.find("queue_url"), std::string::npos);
 }
 
+TEST(StreamEnd, InterruptedRoundTripsAndMalformedReadsAsAbsent) {
+  EndLine e;
+  e.ref = sample_ref();
+  e.ok = false;
+  e.interrupted = kUnstarted;
+  std::string line = to_line(e);
+  expect_single_line_control(line, "end");
+  auto back = end_from_json(parse(line));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->interrupted, "unstarted");
+  e.interrupted.clear();
+  EXPECT_FALSE(parse(to_line(e)).isMember("interrupted"));
+  const std::string base =
+      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r","ok":false)";
+  auto odd = end_from_json(parse(base + R"(,"interrupted":1})"));
+  ASSERT_TRUE(odd.ok()) << "an informational member never costs the line";
+  EXPECT_EQ(odd->interrupted, "");
+}
+
+TEST(StreamEnd, CarriesTheMessagesReceiveCountAndBody) {
+  EndLine e;
+  e.ref = sample_ref();
+  e.receive_count = 3;
+  e.body = "{\"Object Key\":\"a\nb\"}";
+  std::string line = to_line(e);
+  expect_single_line_control(line, "end");
+  auto back = end_from_json(parse(line));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->receive_count, 3);
+  EXPECT_EQ(back->body, e.body);
+  e.receive_count = 0;
+  e.body.clear();
+  EXPECT_FALSE(parse(to_line(e)).isMember("receive_count"));
+  EXPECT_FALSE(parse(to_line(e)).isMember("body"));
+  const std::string base =
+      R"({"@c42":"end","queue_url":"q","message_id":"m","receipt_handle":"r","ok":false)";
+  auto odd = end_from_json(parse(base + R"(,"receive_count":-4,"body":7})"));
+  ASSERT_TRUE(odd.ok()) << "informational members never cost the line";
+  EXPECT_EQ(odd->receive_count, 0);
+  EXPECT_EQ(odd->body, "");
+}
+
+// --- lease ---
+
+TEST(StreamLease, RoundTrips) {
+  LeaseLine l;
+  l.ref = sample_ref();
+  l.received_at = "2024-05-01T10:20:30.123Z";
+  l.visibility_timeout = 300;
+  std::string line = to_line(l);
+  expect_single_line_control(line, "lease");
+  auto back = lease_from_json(parse(line));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  expect_ref(back->ref, l.ref);
+  EXPECT_EQ(back->received_at, l.received_at);
+  EXPECT_EQ(back->visibility_timeout, 300);
+}
+
+TEST(StreamLease, NeedsAVisibilityTimeoutSqsAllows) {
+  const std::string base =
+      R"({"@c42":"lease","queue_url":"q","message_id":"m","receipt_handle":"r")";
+  EXPECT_FALSE(lease_from_json(parse(base + "}")).ok());
+  EXPECT_FALSE(lease_from_json(parse(base + R"(,"visibility_timeout":0})")).ok());
+  EXPECT_FALSE(lease_from_json(parse(base + R"(,"visibility_timeout":43201})")).ok());
+  EXPECT_FALSE(lease_from_json(parse(base + R"(,"visibility_timeout":"30"})")).ok());
+  EXPECT_FALSE(
+      lease_from_json(parse(R"({"@c42":"lease","message_id":"m","visibility_timeout":30})")).ok());
+  auto ok = lease_from_json(parse(base + R"(,"visibility_timeout":43200})"));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->received_at, "");
+}
+
 // --- result ---
 
 TEST(StreamResult, RoundTrips) {

@@ -6,6 +6,9 @@
 #include "tools/sqs-poll/options.h"
 #include "tools/tool_support.h"
 
+#include <memory>
+#include <unistd.h>
+
 namespace c42::sqs_poll {
 
 namespace {
@@ -60,11 +63,42 @@ Outcome run(const Config& config) {
   if (config.check_only) return Outcome::kOk;
 
   tool::handle_termination();
+  if (config.check_queue) {
+    // Optional, as the permission is: whatever goes wrong here (a refusal
+    // under the least-privilege policy, above all) is passed over in
+    // silence, and the receive that follows reports what matters.
+    auto attributes =
+        (*sqs)->get_queue_attributes(config.queue_url, {"VisibilityTimeout", "RedrivePolicy"});
+    if (attributes.ok()) {
+      for (const std::string& warning :
+           queue_setting_warnings(queue_settings(*attributes), config.poll, clock.now()))
+        tool::warning(warning);
+    }
+  }
+  std::unique_ptr<LineWriter> leases;
+  int lease_fd = -1;
+  if (!config.leases.empty()) {
+    // A FIFO waits here until sqs-ack opens its end.
+    auto opened = tool::open_side_channel(config.leases, true);
+    if (!opened.ok()) {
+      if (tool::termination_requested()) return Outcome::kInterrupted;
+      tool::error("--leases: " + opened.error().message);
+      return Outcome::kConfig;
+    }
+    lease_fd = *opened;
+    leases = std::make_unique<LineWriter>(lease_fd);
+  }
   SqsMessageSource source(**sqs, config.queue_url);
   LineWriter out(STDOUT_FILENO);
   PollStats stats;
-  return run_poll(config.poll, source, clock, out, tool::stderr_report(),
-                  tool::termination_requested, &stats);
+  Outcome outcome = run_poll(config.poll, source, clock, out, tool::stderr_report(),
+                             tool::termination_requested, &stats, leases.get());
+  if (leases) {
+    if (!leases->flush().ok() && outcome == Outcome::kOk) outcome = Outcome::kOutputFailed;
+    leases.reset();
+    ::close(lease_fd);
+  }
+  return outcome;
 }
 
 } // namespace c42::sqs_poll

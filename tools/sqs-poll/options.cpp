@@ -40,6 +40,15 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
   app.add_option("--budget", budget,
                  "Start no receive after this many seconds from now (0 to 604800).")
       ->check(tool::seconds(0, kMaxBudgetSeconds));
+  app.add_option("--leases", config.leases,
+                 "Write a lease line for each message received to this file (a pipe, such as "
+                 "/dev/fd/3, or a FIFO), before its message line, for sqs-ack --leases to keep "
+                 "it hidden until it is resolved; needs --visibility-timeout of 1 or more.")
+      ->type_name("FILE");
+  app.add_flag("--check-queue", config.check_queue,
+               "Before receiving, read the queue's settings (GetQueueAttributes, which needs "
+               "sqs:GetQueueAttributes) and warn about those that defeat the run; a refusal is "
+               "passed over silently.");
   app.add_option("--max-messages-total", config.poll.max_messages_total,
                  "Stop after this many messages in all (0: no limit).")
       ->check(tool::whole_number(0, 1000000000))
@@ -59,6 +68,12 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
   if (config.poll.until_empty && visibility_timeout == 0)
     return tool::usage("--until-empty with --visibility-timeout 0 would receive the same "
                        "messages again and again");
+  if (app.count("--leases") > 0) {
+    if (config.leases.empty()) return tool::usage("--leases needs a file name");
+    if (visibility_timeout < 1)
+      return tool::usage("--leases needs --visibility-timeout of 1 or more: the heartbeat extends "
+                         "messages by the timeout they were received with");
+  }
   auto limits = tool::network_limits(network);
   if (!limits.ok()) return limits.error();
   config.poll.deadline = limits->retry.deadline;

@@ -18,6 +18,8 @@ struct Config {
   RetryPolicy retry; // --max-attempts and --max-backoff; the deadline is poll's
   bool check_only = false;
   bool whoami = false; // print the credentials' source and identity, then exit
+  std::string leases;  // --leases: where lease lines go; empty: none
+  bool check_queue = false;
 };
 
 Result<Config> parse_options(int argc, char** argv, const Environment& env);
