@@ -40,6 +40,11 @@ struct HeartbeatStats {
   uint64_t failures = 0;   // extensions that failed (a warning each)
 };
 
+// Tries of one extension call: a failed extension is tried again by the
+// heartbeat itself, sooner than its message would show, so one message's
+// trouble must not hold up the others' extensions until the deadline.
+inline constexpr int kHeartbeatAttempts = 3;
+
 class Heartbeat {
 public:
   Heartbeat(MessageDeleter& sqs, const Clock& clock, Report report);

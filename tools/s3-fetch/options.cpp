@@ -61,7 +61,7 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
   auto limits = tool::network_limits(network);
   if (!limits.ok()) return limits.error();
   config.network = *limits;
-  config.fetch.deadline = limits->deadline;
+  config.fetch.deadline = limits->retry.deadline;
   config.read_stdin = arguments.empty();
   for (const std::string& argument : arguments) {
     if (argument == "-") {

@@ -51,7 +51,7 @@ Outcome run(const Config& config) {
     auto http = std::make_unique<CurlHttpClient>();
     auto context = session->context(http.get(), "s3");
     context.timeouts = config.network.timeouts;
-    context.retry.deadline = config.network.deadline;
+    context.retry = config.network.retry;
     quarantine.add(std::make_unique<S3Quarantine>(std::move(http), std::move(context),
                                                   std::move(*addressing), *config.quarantine_s3));
   }
@@ -72,8 +72,10 @@ Outcome run(const Config& config) {
       return Outcome::kConfig;
     }
     lease_fd = *opened;
+    RetryPolicy extension_retry = config.network.retry;
+    if (!attempt_limit(extension_retry)) extension_retry.max_attempts = kHeartbeatAttempts;
     auto client = aws::open_sqs_client(*session, env, &heartbeat_http, config.network.timeouts,
-                                       config.network.deadline);
+                                       extension_retry);
     if (!client.ok()) {
       tool::error(client.error().message);
       return Outcome::kConfig;
