@@ -1,5 +1,6 @@
-// SQS replies of any shape: ReceiveMessage and DeleteMessageBatch never
-// throw, and what they return is well formed.
+// SQS replies of any shape: ReceiveMessage, DeleteMessageBatch,
+// ChangeMessageVisibilityBatch (the heartbeat) and GetQueueAttributes
+// (--check-queue) never throw, and what they return is well formed.
 #include "common/aws/sqs_client.h"
 #include "common/aws/static_credentials_provider.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -10,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace c42;
   fuzz::Input input(data, size);
-  const bool receive = input.byte() & 1;
+  const int action = input.byte() % 4;
   fuzz::ReplyHttp http(200, std::string(input.rest()));
   aws::StaticCredentialsProvider credentials(
       aws::Credentials{"AKIDEXAMPLE", "secret", "", std::nullopt});
@@ -24,13 +25,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ctx.retry.max_attempts = 1;
   ctx.sleeper = [](Millis) {};
   aws::SqsClient sqs(ctx, parse_url("https://sqs.us-east-1.amazonaws.com").value());
-  if (receive) {
+  switch (action) {
+  case 0: {
     auto messages = sqs.receive("q", 10, 0, std::nullopt);
     if (messages.ok())
       for (const auto& m : *messages)
         if (m.message_id.empty() || m.receipt_handle.empty()) std::abort();
-  } else {
+    break;
+  }
+  case 1:
     (void)sqs.delete_batch("q", {{"0", "rh-0", 0}, {"1", "rh-1", 0}});
+    break;
+  case 2:
+    (void)sqs.change_visibility_batch("q", {{"0", "rh-0", 30}, {"1", "rh-1", 30}});
+    break;
+  default:
+    (void)sqs.get_queue_attributes("q", {"VisibilityTimeout", "RedrivePolicy"});
+    break;
   }
   return 0;
 }

@@ -30,6 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!value.ok()) continue;
     (void)control_kind(*value);
     (void)message_from_json(*value);
+    (void)lease_from_json(*value);
     (void)begin_from_json(*value);
     if (auto end = end_from_json(*value); end.ok()) {
       // What is read back is written with the control key first.
