@@ -137,6 +137,8 @@ struct LogsIngestionSender::Progress {
   bool fatal = false;
   bool out_of_time = false;
   std::string stop_error; // why the parts after a fatal or late one are not sent
+  // Requests still allowed for halving parts the service refused.
+  int refusal_requests_left = kRefusalSplitRequests;
 
   void fail(size_t first, size_t count, const std::string& error, bool transient = false) {
     if (!failed.empty()) {
@@ -219,6 +221,14 @@ void LogsIngestionSender::post_part(const RecordBatch& batch, size_t first, size
     progress.stop_error = posted.error;
     break;
   case Posted::kRefused:
+    // The service refuses a whole request for one bad record. Halving finds
+    // it, so the records around it (other messages' among them) are
+    // delivered and only its own message fails; within a budget, since a
+    // refusal of every record would cost two requests a record.
+    if (count > 1 && progress.refusal_requests_left >= 2) {
+      progress.refusal_requests_left -= 2;
+      return halve();
+    }
     break;
   case Posted::kFailed:
     return progress.fail(first, count, posted.error, true);

@@ -80,14 +80,21 @@ std::string gzip_compress(const std::string& data);
 //   400                  the data was refused ("malformed JSON" when records
 //                        do not match the stream's schema, the documented
 //                        RecordsTimeRangeIsMoreThan30Minutes): the part
-//                        fails and later chunks go on; except the codes
-//                        that name the request itself (InvalidStream,
-//                        InvalidApiVersion, MissingApiVersion), fatal;
+//                        is halved down to the records refused, within
+//                        kRefusalSplitRequests more requests a batch, and
+//                        what is still refused fails while later chunks go
+//                        on; except the codes that name the request itself
+//                        (InvalidStream, InvalidApiVersion,
+//                        MissingApiVersion), fatal;
 //   401 again, 403, 404  the request itself is wrong (token audience,
 //                        missing Monitoring Metrics Publisher role, unknown
 //                        DCR or endpoint): fatal, with what to fix;
 //   any other 4xx        fatal.
 // No answer at all after every try means the service is unreachable: fatal.
+// Requests one batch may spend halving parts refused for their data: one
+// bad record among 500 takes 18, two about 36.
+inline constexpr int kRefusalSplitRequests = 40;
+
 class LogsIngestionSender final : public ChunkSender {
 public:
   // `tokens` is shared by every worker's sender and outlives them; it must

@@ -338,16 +338,48 @@ TEST_F(LogsIngestionSenderTest, PersistentServerErrorsFailTheBatchNotTheRun) {
   EXPECT_NE(r.error.find("after 3 attempts"), std::string::npos) << r.error;
 }
 
-TEST_F(LogsIngestionSenderTest, RefusedDataFailsTheBatchAndTheRunGoesOn) {
+TEST_F(LogsIngestionSenderTest, RefusedDataFailsAndTheRunGoesOn) {
   SendResult r = send({response(400, R"({"error":{"code":"RecordsTimeRangeIsMoreThan30Minutes",)"
                                      R"("message":"x"}})")},
-                      batch_of({"{}", "{}"}));
+                      batch_of({"{}"}));
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.fatal);
-  EXPECT_EQ(requests.size(), 1u) << "not retried, not split";
+  EXPECT_EQ(requests.size(), 1u) << "not retried";
   EXPECT_NE(r.error.find("RecordsTimeRangeIsMoreThan30Minutes"), std::string::npos);
   ASSERT_EQ(r.failed.size(), 1u);
   EXPECT_FALSE(r.failed[0].transient) << "the records' own fault";
+}
+
+// One bad record must not fail the records posted with it (other
+// messages', which would otherwise count towards their quarantine).
+TEST_F(LogsIngestionSenderTest, ARefusedPartIsHalvedDownToTheRecordRefused) {
+  RecordBatch batch = batch_of(records(4));
+  const ScriptedReply refused = response(400, R"({"error":{"code":"InvalidPayload"}})");
+  // [0..3] refused; [0,1] accepted; [2,3] refused; [2] accepted; [3] refused.
+  SendResult r = send({refused, accepted(), refused, accepted(), refused}, batch);
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.fatal);
+  ASSERT_EQ(r.failed.size(), 1u);
+  EXPECT_EQ(r.failed[0].first, 3u);
+  EXPECT_EQ(r.failed[0].count, 1u);
+  EXPECT_FALSE(r.failed[0].transient);
+  EXPECT_NE(r.failed[0].error.find("InvalidPayload"), std::string::npos) << r.failed[0].error;
+  EXPECT_EQ(bodies(),
+            (std::vector<std::string>{batch.body, batch.slice(0, 2).body, batch.slice(2, 2).body,
+                                      batch.slice(2, 1).body, batch.slice(3, 1).body}));
+  EXPECT_TRUE(sleeps.empty()) << "a refusal is no reason to wait";
+}
+
+TEST_F(LogsIngestionSenderTest, HalvingRefusedPartsStopsAtItsBudget) {
+  RecordBatch batch = batch_of(records(500));
+  std::deque<ScriptedReply> replies(1 + kRefusalSplitRequests,
+                                    response(400, R"({"error":{"code":"InvalidPayload"}})"));
+  SendResult r = send(replies, batch);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(requests.size(), 1u + kRefusalSplitRequests);
+  ASSERT_EQ(r.failed.size(), 1u) << "the refused parts join";
+  EXPECT_EQ(r.failed[0].first, 0u);
+  EXPECT_EQ(r.failed[0].count, 500u);
 }
 
 TEST_F(LogsIngestionSenderTest, RefusalsOfTheRequestItselfAreFatalAndSayWhatToFix) {
