@@ -408,6 +408,31 @@ class Limits(IngestionCase):
         self.assertNotIn(poison, [r["Raw_Data"] for r in self.stored(tag)])
         self.assertEqual(len(self.stored(tag)), 6)
 
+    def test_a_record_refused_for_its_data_fails_only_its_message(self):
+        # One bad record makes the service refuse the whole call: the records
+        # posted with it, other messages' among them, must still arrive.
+        tag = "refused-" + uuid.uuid4().hex[:8]
+        poison = "POISON-" + uuid.uuid4().hex
+        lines = self.rows("ok1", 3, tag + "/a")
+        lines += [control("begin", "bad")]
+        lines += [json.dumps({"Key": "%s/b/%d" % (tag, i), "Raw_Data": poison if i == 1 else "x"})
+                  for i in range(3)]
+        lines += [control("end", "bad", ok=True, records=3)]
+        lines += self.rows("ok2", 3, tag + "/c")
+        self.la.set_rules([{"api": "ingestion", "match": poison, "status": 400,
+                            "error": "InvalidPayload", "times": -1}])
+        run = self.post(lines)
+        self.assertEqual(run.rc, 1, run.describe())
+        ends = run.ends()
+        self.assertTrue(ends["ok1"]["ok"], run.describe())
+        self.assertTrue(ends["ok2"]["ok"], run.describe())
+        self.assertFalse(ends["bad"]["ok"])
+        self.assertNotIn("interrupted", ends["bad"], "the message's own fault")
+        self.assertIn("InvalidPayload", ends["bad"]["error"])
+        self.assertEqual(ends["bad"]["delivered"], 2, "its other records got through")
+        self.assertNotIn(poison, [r["Raw_Data"] for r in self.stored(tag)])
+        self.assertEqual(len(self.stored(tag)), 8)
+
     def test_throttling_and_server_errors_are_ridden_out(self):
         tag = "storm-" + uuid.uuid4().hex[:8]
         self.la.set_rules([{"api": "ingestion", "status": 429, "retry_after": 1, "times": 2},
