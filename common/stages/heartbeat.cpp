@@ -128,7 +128,10 @@ std::optional<TimePoint> Heartbeat::tick() {
     }
   }
 
-  for (auto& [queue, list] : due) {
+  // Not a structured binding: C++17 lets no lambda below capture one.
+  for (auto& queue_and_list : due) {
+    const std::string& queue = queue_and_list.first;
+    auto& list = queue_and_list.second;
     for (size_t first = 0; first < list.size(); first += aws::kSqsMaxBatch) {
       const size_t count = std::min(list.size() - first, static_cast<size_t>(aws::kSqsMaxBatch));
       std::vector<aws::SqsBatchEntry> entries;
