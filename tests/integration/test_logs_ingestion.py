@@ -387,15 +387,21 @@ class Limits(IngestionCase):
                                 for p in {e["post"] for e in entries}), [2, 2, 4])
         self.assert_no_secrets(run)
 
-    def test_a_record_refused_as_too_large_fails_only_its_message(self):
-        tag = "huge-" + uuid.uuid4().hex[:8]
+    def one_bad_record_between_two_messages(self, name, rows_each):
+        """(tag, poison, lines): messages ok1 and ok2 of `rows_each` rows
+        around message "bad", whose second of three records is the poison."""
+        tag = name + "-" + uuid.uuid4().hex[:8]
         poison = "POISON-" + uuid.uuid4().hex
-        lines = self.rows("ok1", 2, tag + "/a")
+        lines = self.rows("ok1", rows_each, tag + "/a")
         lines += [control("begin", "bad")]
         lines += [json.dumps({"Key": "%s/b/%d" % (tag, i), "Raw_Data": poison if i == 1 else "x"})
                   for i in range(3)]
         lines += [control("end", "bad", ok=True, records=3)]
-        lines += self.rows("ok2", 2, tag + "/c")
+        lines += self.rows("ok2", rows_each, tag + "/c")
+        return tag, poison, lines
+
+    def test_a_record_refused_as_too_large_fails_only_its_message(self):
+        tag, poison, lines = self.one_bad_record_between_two_messages("huge", 2)
         self.la.set_rules([{"api": "ingestion", "match": poison, "status": 413, "times": -1}])
         run = self.post(lines)
         self.assertEqual(run.rc, 1, run.describe())
@@ -411,14 +417,7 @@ class Limits(IngestionCase):
     def test_a_record_refused_for_its_data_fails_only_its_message(self):
         # One bad record makes the service refuse the whole call: the records
         # posted with it, other messages' among them, must still arrive.
-        tag = "refused-" + uuid.uuid4().hex[:8]
-        poison = "POISON-" + uuid.uuid4().hex
-        lines = self.rows("ok1", 3, tag + "/a")
-        lines += [control("begin", "bad")]
-        lines += [json.dumps({"Key": "%s/b/%d" % (tag, i), "Raw_Data": poison if i == 1 else "x"})
-                  for i in range(3)]
-        lines += [control("end", "bad", ok=True, records=3)]
-        lines += self.rows("ok2", 3, tag + "/c")
+        tag, poison, lines = self.one_bad_record_between_two_messages("refused", 3)
         self.la.set_rules([{"api": "ingestion", "match": poison, "status": 400,
                             "error": "InvalidPayload", "times": -1}])
         run = self.post(lines)
