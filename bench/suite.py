@@ -90,8 +90,8 @@ def totals(manifest):
 
 class Measured:
     """One process (tree) run: CPU from wait4, wall time, peak RSS (VmHWM
-    polled from /proc, per program name when a driver's children are
-    watched), exit status."""
+    polled from /proc; when a driver's children are watched, the largest of
+    them, and each program's in tree_rss), exit status."""
 
     def __init__(self, name, cpu, wall, rss_kib, status, tree_rss=None):
         self.name, self.cpu, self.wall, self.rss_kib, self.status = name, cpu, wall, rss_kib, status
@@ -132,6 +132,7 @@ def run_measured(name, argv, stdin=None, stdout=None, env=None, watch_children=F
     by_name = {}
     for comm, rss in tree.values():
         by_name[comm] = max(by_name.get(comm, 0), rss)
+        peak = max(peak, rss)
     return Measured(name, usage.ru_utime + usage.ru_stime, wall, peak, proc.returncode, by_name)
 
 
@@ -398,7 +399,7 @@ def scale(args, build, data_base, workdir, first):
         print("%-7s %10d %9.2f %10.2f %8.2f %12.1f %11.0f %9.1f %5d" % (
             "%dx" % factor, t["records"], zcat, whole.cpu, whole.cpu / zcat,
             whole.cpu / t["records"] * 1e6, t["records"] / whole.wall,
-            max(whole.tree_rss.values() or [0]) / 1024, whole.status))
+            whole.rss_kib / 1024, whole.status))
 
 
 if __name__ == "__main__":
