@@ -151,6 +151,8 @@ class Sink:
 
     def __init__(self, workdir):
         port_file = os.path.join(workdir, "sink-port")
+        if os.path.exists(port_file):  # an earlier sink's, in a --scale run
+            os.remove(port_file)
         self.log = open(os.path.join(workdir, "sink.log"), "wb")
         self.proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "la_sink.py"),
                                       "--port-file", port_file],
