@@ -40,6 +40,7 @@ GZIP_LEVEL = 6
 # Bumped whenever the generator changes, so a --data cache is not reused.
 DATA_VERSION = 1
 TICKS = os.sysconf("SC_CLK_TCK")
+STAGES = ["sqs-poll", "s3-fetch", "c42-transform", "la-post", "sqs-ack"]
 
 
 # --- data ----------------------------------------------------------------
@@ -253,7 +254,7 @@ def whole_pipeline(build, p, manifest, workdir, expect_rows=None):
     after_sink, after_cpu = p.sink.counts(), p.cpu()
     rows = after_sink["rows"] - before_sink["rows"]
     notes = ["peak RSS in the whole run (MB): " + ", ".join(
-                 "%s %.1f" % (n, m.tree_rss[n] / 1024) for n in sorted(m.tree_rss)),
+                 "%s %.1f" % (n, m.tree_rss[n] / 1024) for n in STAGES if n in m.tree_rss),
              "peers' CPU in the whole run (not counted): moto %.2f s, sink %.2f s" % (
                  after_cpu["moto"] - before_cpu["moto"], after_cpu["sink"] - before_cpu["sink"]),
              "sink received %d rows in %d posts; messages left on the queue: %d" % (
