@@ -60,22 +60,4 @@ BENCHMARK(BM_Decompressor_Gzip)
     ->Range(4 << 10, 1 << 20)
     ->Unit(benchmark::kMillisecond);
 
-// Plain objects pass through: the cost of detection and copying alone.
-void BM_Decompressor_Plain(benchmark::State& state) {
-  const auto& text = object_text();
-  const size_t piece = 64 << 10;
-  for (auto _ : state) {
-    size_t out = 0;
-    c42::Decompressor d([&out](const char*, size_t size) {
-      out += size;
-      return true;
-    });
-    for (size_t at = 0; at < text.size(); at += piece)
-      benchmark::DoNotOptimize(d.feed(text.data() + at, std::min(piece, text.size() - at)));
-    benchmark::DoNotOptimize(d.finish());
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
-}
-BENCHMARK(BM_Decompressor_Plain)->Unit(benchmark::kMillisecond);
-
 } // namespace
