@@ -187,9 +187,10 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request, const Body
     if (request.method != "POST")
       curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                     static_cast<curl_off_t>(request.body.size()));
+    // POSTFIELDS borrows the bytes: libcurl sends from them without a copy.
+    const std::string_view payload = request.payload();
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
   }
 
   CURLcode code = curl_easy_perform(curl);

@@ -1,27 +1,23 @@
 #include "common/decompressor.h"
 
+#include "common/gzip_inflater.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
-#include <zlib.h>
 
 namespace c42 {
 
 namespace {
 constexpr unsigned char kGzipMagic0 = 0x1f;
 constexpr unsigned char kGzipMagic1 = 0x8b;
-// zlib counts input in 32-bit uInt; larger feeds are inflated in slices.
-constexpr size_t kMaxInflateInput = size_t{1} << 30;
 } // namespace
 
 struct Decompressor::Impl {
   enum class State { Detect, Plain, Member, Between, Padding, Finished, Failed };
 
-  explicit Impl(Sink s) : sink(std::move(s)) {}
-  ~Impl() {
-    if (zlib_ready) inflateEnd(&zs);
-  }
+  Impl(Sink s, InflateBackend b) : sink(std::move(s)), backend(b) {}
 
   Sink sink;
   State state = State::Detect;
@@ -30,8 +26,8 @@ struct Decompressor::Impl {
   // next member) is undecided; a feed may stop after a single byte.
   unsigned char magic[2] = {0, 0};
   size_t magic_len = 0;
-  z_stream zs{};
-  bool zlib_ready = false;
+  InflateBackend backend;
+  std::unique_ptr<GzipInflater> inflater; // made at the first gzip member
   std::unique_ptr<unsigned char[]> out;
   uint64_t members = 0;
   uint64_t bytes_in = 0;
@@ -57,15 +53,15 @@ struct Decompressor::Impl {
   }
 
   Status start_member() {
-    if (!zlib_ready) {
+    if (!inflater) {
+      inflater = make_gzip_inflater(backend);
+      if (!inflater)
+        return fail(std::string("the ") + inflate_backend_name(backend) +
+                    " inflate backend is not built in");
       out.reset(new unsigned char[kChunkBytes]);
-      int rc = inflateInit2(&zs, 16 + MAX_WBITS);
-      if (rc != Z_OK) return fail(std::string("cannot initialise zlib: ") + zError(rc));
-      zlib_ready = true;
-    } else {
-      int rc = inflateReset(&zs);
-      if (rc != Z_OK) return fail(std::string("cannot reset zlib: ") + zError(rc));
     }
+    Status st = inflater->start_member();
+    if (!st) return fail(st.error().message);
     state = State::Member;
     magic_len = 0;
     return Status::success();
@@ -74,34 +70,27 @@ struct Decompressor::Impl {
   // Inflates from data until it is used up or the current member ends;
   // *used says how much of data belonged to the member.
   Status inflate_some(const unsigned char* data, size_t size, size_t* used) {
-    size = std::min<size_t>(size, kMaxInflateInput);
-    zs.next_in = const_cast<unsigned char*>(data); // zlib's API predates const
-    zs.avail_in = static_cast<uInt>(size);
+    *used = 0;
     for (;;) {
-      zs.next_out = out.get();
-      zs.avail_out = static_cast<uInt>(kChunkBytes);
-      int rc = inflate(&zs, Z_NO_FLUSH);
-      size_t produced = kChunkBytes - zs.avail_out;
-      if (produced > 0) {
-        Status st = emit(out.get(), produced);
+      Result<GzipInflater::Step> step =
+          inflater->inflate(data + *used, size - *used, out.get(), kChunkBytes);
+      if (!step) return fail("gzip data is corrupt: " + step.error().message);
+      *used += step->consumed;
+      if (step->produced > 0) {
+        Status st = emit(out.get(), step->produced);
         if (!st) return st;
       }
-      if (rc == Z_STREAM_END) {
+      if (step->member_end) {
         ++members;
         state = State::Between;
         magic_len = 0;
         break;
       }
-      if (rc == Z_BUF_ERROR) break; // no progress possible: wants more input
-      if (rc != Z_OK) {
-        const char* why = zs.msg ? zs.msg : zError(rc);
-        return fail(std::string("gzip data is corrupt: ") + why);
-      }
+      if (step->consumed == 0 && step->produced == 0) break; // wants more input
       // A full output buffer may hide more pending output even when the input
       // is used up, so only stop once inflate had room to spare.
-      if (zs.avail_in == 0 && zs.avail_out != 0) break;
+      if (*used == size && step->produced < kChunkBytes) break;
     }
-    *used = size - zs.avail_in;
     return Status::success();
   }
 
@@ -138,7 +127,7 @@ struct Decompressor::Impl {
         size_t used = 0;
         st = inflate_some(p, n, &used);
         if (st && used == 0 && state == State::Member)
-          st = fail("gzip data is corrupt: zlib made no progress");
+          st = fail("gzip data is corrupt: inflate made no progress");
         p += used;
         n -= used;
         break;
@@ -200,7 +189,9 @@ struct Decompressor::Impl {
   }
 };
 
-Decompressor::Decompressor(Sink sink) : impl_(std::make_unique<Impl>(std::move(sink))) {}
+Decompressor::Decompressor(Sink sink) : Decompressor(std::move(sink), default_inflate_backend()) {}
+Decompressor::Decompressor(Sink sink, InflateBackend backend)
+    : impl_(std::make_unique<Impl>(std::move(sink), backend)) {}
 Decompressor::~Decompressor() = default;
 Decompressor::Decompressor(Decompressor&&) noexcept = default;
 Decompressor& Decompressor::operator=(Decompressor&&) noexcept = default;

@@ -9,8 +9,20 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace c42 {
+
+// Which library inflates gzip members. zlib is always built in; ISA-L when
+// the build found it (CMake option C42_ISAL), and then it is the default.
+enum class InflateBackend { kZlib, kIsal };
+
+// The backend Decompressor(Sink) uses.
+InflateBackend default_inflate_backend();
+// Every backend built in, the default first.
+std::vector<InflateBackend> inflate_backends();
+// "zlib" or "isa-l".
+const char* inflate_backend_name(InflateBackend backend);
 
 // Feed the object's bytes as they arrive, then call finish() once. Output goes
 // to the sink in pieces of at most kChunkBytes, so memory use stays fixed
@@ -42,6 +54,9 @@ public:
   static constexpr size_t kChunkBytes = 64 * 1024;
 
   explicit Decompressor(Sink sink);
+  // The same with a chosen backend, which must be one of inflate_backends();
+  // the tests run every behaviour above on each.
+  Decompressor(Sink sink, InflateBackend backend);
   ~Decompressor();
   Decompressor(Decompressor&&) noexcept;
   Decompressor& operator=(Decompressor&&) noexcept;

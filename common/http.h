@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,12 @@ struct HttpRequest {
   std::string url; // absolute, already percent-encoded
   HttpHeaders headers;
   std::string body;
+  // Sent instead of `body` when set: bytes the caller owns and keeps alive
+  // until send() returns. A chunk of up to 30 MB is then never copied, however
+  // many attempts it takes.
+  std::optional<std::string_view> borrowed_body;
+  // What goes on the wire.
+  std::string_view payload() const { return borrowed_body ? *borrowed_body : body; }
   long timeout_ms = 60000;
   long connect_timeout_ms = 10000;
   long stall_timeout_ms = 30000;

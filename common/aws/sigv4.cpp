@@ -171,7 +171,7 @@ std::string canonical_request(const HttpRequest& request, const SigningConfig& c
   }
   out += "\n";
   out += joined_names(headers) + "\n";
-  out += config.payload_hash ? *config.payload_hash : sha256_hex(request.body);
+  out += config.payload_hash ? *config.payload_hash : sha256_hex(request.payload());
   return out;
 }
 
@@ -212,7 +212,7 @@ Status sign_request(HttpRequest& request, const Credentials& credentials,
   if (!credentials.session_token.empty())
     replace_header(request.headers, "X-Amz-Security-Token", credentials.session_token);
   SigningConfig effective = config;
-  if (!effective.payload_hash) effective.payload_hash = sha256_hex(request.body);
+  if (!effective.payload_hash) effective.payload_hash = sha256_hex(request.payload());
   if (config.s3_mode)
     replace_header(request.headers, "x-amz-content-sha256", *effective.payload_hash);
 

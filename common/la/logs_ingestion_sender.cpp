@@ -81,7 +81,7 @@ Status check_logs_ingestion_endpoint(const std::string& endpoint) {
 }
 
 HttpRequest build_logs_ingestion_request(const LogsIngestionTarget& target,
-                                         std::string gzipped_body, const std::string& token) {
+                                         std::string_view gzipped_body, const std::string& token) {
   std::string base = target.endpoint;
   while (!base.empty() && base.back() == '/')
     base.pop_back();
@@ -92,7 +92,7 @@ HttpRequest build_logs_ingestion_request(const LogsIngestionTarget& target,
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back("Content-Encoding", "gzip");
   request.headers.emplace_back("Authorization", "Bearer " + token);
-  request.body = std::move(gzipped_body);
+  request.borrowed_body = gzipped_body;
   return request;
 }
 

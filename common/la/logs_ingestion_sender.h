@@ -60,9 +60,10 @@ bool valid_token_scope(const std::string& scope);
 // An http or https URL without query or fragment; the error says why not.
 Status check_logs_ingestion_endpoint(const std::string& endpoint);
 
-// The request for one gzip'd body; the token goes into Authorization only.
+// The request for one gzip'd body, which it borrows (HttpRequest::
+// borrowed_body) and must outlive it; the token goes into Authorization only.
 HttpRequest build_logs_ingestion_request(const LogsIngestionTarget& target,
-                                         std::string gzipped_body, const std::string& token);
+                                         std::string_view gzipped_body, const std::string& token);
 
 // gzip (RFC 1952) of `data`, as Content-Encoding: gzip expects.
 std::string gzip_compress(const std::string& data);

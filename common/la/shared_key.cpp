@@ -67,7 +67,7 @@ bool valid_workspace_id(const std::string& workspace_id) {
 }
 
 Result<HttpRequest> build_data_collector_request(const DataCollectorTarget& target,
-                                                 std::string body, TimePoint now) {
+                                                 std::string_view body, TimePoint now) {
   // The workspace ID becomes part of the default host name, so it is checked
   // before it is pasted into a URL.
   if (!valid_workspace_id(target.workspace_id))
@@ -117,7 +117,7 @@ Result<HttpRequest> build_data_collector_request(const DataCollectorTarget& targ
     request.headers.emplace_back("time-generated-field", target.time_generated_field);
   if (!target.resource_id.empty())
     request.headers.emplace_back("x-ms-AzureResourceId", target.resource_id);
-  request.body = std::move(body);
+  request.borrowed_body = body;
   return request;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace c42::la {
 
@@ -59,7 +60,8 @@ bool valid_workspace_id(const std::string& workspace_id);
 // x-ms-date, Authorization and, when set, time-generated-field and
 // x-ms-AzureResourceId. body is the JSON array text, sent as is; it is not
 // parsed here, only its size is checked against the documented limit.
+// The request borrows body (HttpRequest::borrowed_body), which must outlive it.
 Result<HttpRequest> build_data_collector_request(const DataCollectorTarget& target,
-                                                 std::string body, TimePoint now);
+                                                 std::string_view body, TimePoint now);
 
 } // namespace c42::la

@@ -252,6 +252,38 @@ class S3FetchTest(MotoTestCase):
         self.assertIn("AccessDenied", r.stderr.decode())
 
 
+class S3FetchKeepAliveTest(MotoTestCase):
+    """Each s3-fetch worker gets its objects over one connection it keeps
+    open, counted by a fault proxy (without rules) in front of moto."""
+
+    def setUp(self):
+        self.proxy = peers.FaultProxy(self.workdir, self.moto, name="keepalive-proxy")
+        self.addCleanup(self.proxy.stop)
+
+    def test_one_connection_per_worker(self):
+        b = self.new_bucket()
+        messages = []
+        for i in range(12):
+            key = "k/%d.json.gz" % i
+            self.s3.put_object(Bucket=b, Key=key, Body=gzip.compress(b'{"i":%d}\n' % i))
+            messages.append({"@c42": "message", "queue_url": "q", "message_id": "m%d" % i,
+                             "receipt_handle": "rh%d" % i, "receive_count": 1,
+                             "body": dataset.code42_body(b, key)})
+        for parallel in (1, 3):
+            before = self.proxy.stats()
+            stdin = "".join(json.dumps(m) + "\n" for m in messages)
+            r = run_tool("s3-fetch", ["--parallel", str(parallel)], input=stdin,
+                         env=self.proxy.tool_env())
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertEqual(len(records(lines_of(r.stdout))), 12)
+            after = self.proxy.stats()
+            gets = after.get("s3 GetObject 200", 0) - before.get("s3 GetObject 200", 0)
+            connections = after.get("connections", 0) - before.get("connections", 0)
+            self.assertEqual(gets, 12, after)
+            self.assertGreaterEqual(connections, 1, after)
+            self.assertLessEqual(connections, parallel, after)
+
+
 class SqsAckTest(MotoTestCase):
     def end(self, m, ok=True, delivered=True):
         e = {"@c42": "end", "queue_url": m["queue_url"], "message_id": m["message_id"],

@@ -491,6 +491,38 @@ class TransientFaultTest(LaPostCase):
         self.assertIs(run.ends()[0]["ok"], True)
 
 
+class KeepAliveTest(LaPostCase):
+    """Each worker posts over one connection it keeps open: no TCP (or, in
+    production, TLS) handshake per chunk or per retry."""
+
+    def post_messages(self, count, *args):
+        lines = []
+        for m in range(count):
+            lines += message_lines("m%d" % m, [record_line(m=m, i=i) for i in range(10)])
+        run = self.la_post(["--log-type", "Foo", "--chunk-records", "10"] + list(args),
+                           encode(lines))
+        self.assertEqual(run.rc, EXIT_OK, run.describe())
+        return self.la.stats()
+
+    def test_one_connection_carries_every_post_and_retry(self):
+        self.la.set_rules([{"status": 503, "times": 2}, {"status": 429, "times": 1}])
+        stats = self.post_messages(12, "--in-flight", "1", "--max-attempts", "4")
+        self.assertEqual(stats["by_status"], {"503": 2, "429": 1, "200": 12}, stats)
+        self.assertEqual(stats["connections"], 1, stats)
+
+    def test_at_most_one_connection_per_post_in_flight(self):
+        stats = self.post_messages(30, "--in-flight", "3")
+        self.assertEqual(stats["by_status"], {"200": 30}, stats)
+        self.assertGreaterEqual(stats["connections"], 1, stats)
+        self.assertLessEqual(stats["connections"], 3, stats)
+
+    def test_a_connection_the_service_closed_is_replaced(self):
+        self.la.set_rules([{"close": True, "times": 1}])
+        stats = self.post_messages(4, "--in-flight", "1", "--max-attempts", "3")
+        self.assertEqual(stats["by_status"], {"closed": 1, "200": 4}, stats)
+        self.assertEqual(stats["connections"], 2, stats)
+
+
 # --- 5. bad key -------------------------------------------------------------
 
 class BadKeyTest(LaPostCase):

@@ -160,6 +160,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path.startswith("/_control/"):
             return self.control(path, body)
+        self.count_connection()
         service = credential_scope_service(self.headers.get("Authorization") or "") or "-"
         target = self.headers.get("X-Amz-Target") or ""
         if target.startswith("AmazonSQS."):
@@ -207,6 +208,16 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def count_connection(self):
+        """Counts this connection once, at its first proxied request, as
+        "connections": requests over connections say whether a client keeps
+        its connections alive."""
+        if getattr(self, "connection_counted", False):
+            return
+        self.connection_counted = True
+        with self.state.lock:
+            self.state.stats["connections"] = self.state.stats.get("connections", 0) + 1
 
     def answer_error(self, service, action, rule, index):
         status = rule["status"]

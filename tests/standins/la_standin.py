@@ -137,6 +137,7 @@ def parse_rules(value):
 def new_stats():
     return {
         "requests": 0,            # every request to a non-control path
+        "connections": 0,         # TCP connections that carried such requests
         "by_status": {},          # "200": n, ...
         "by_error": {},           # Azure/stand-in error code: n
         "injected": 0,            # requests answered (or closed, or hung) by a rule
@@ -406,7 +407,18 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/_control/"):
             self.control(path)
         else:
+            self.count_connection()
             self.ingest(path)
+
+    def count_connection(self):
+        """Counts this connection once, at its first API request: requests
+        over connections say whether a client keeps its connections alive."""
+        if getattr(self, "connection_counted", False):
+            return
+        self.connection_counted = True
+        state = self.server.state
+        with state.lock:
+            state.stats["connections"] += 1
 
     # --- /_control ----------------------------------------------------------
 

@@ -48,6 +48,8 @@ protected:
     batch.ends = {body.size() - 1};
     SendResult r = sender.send(batch);
     requests = http->requests;
+    payload_addresses = http->payload_addresses;
+    batch_address = batch.body.data();
     return r;
   }
 
@@ -57,6 +59,8 @@ protected:
   Timeouts timeouts;
   test_support::ScriptedHttp* http = nullptr;
   std::vector<HttpRequest> requests;
+  std::vector<const char*> payload_addresses;
+  const char* batch_address = nullptr;
   std::vector<Millis> sleeps;
 };
 
@@ -80,6 +84,18 @@ TEST_F(DataCollectorSenderTest, RetriesServerErrorsAndHonoursRetryAfter) {
   ASSERT_EQ(sleeps.size(), 2u);
   EXPECT_LE(sleeps[0], retry.base_delay);
   EXPECT_EQ(sleeps[1], Millis(4000));
+}
+
+// Every attempt sends the batch's own bytes: a chunk of up to 30 MB is not
+// copied per attempt.
+TEST_F(DataCollectorSenderTest, AttemptsSendTheBatchWithoutCopyingIt) {
+  SendResult r = send({response(503), response(500), response(200)}, "[{\"a\":1},{\"b\":2}]");
+  EXPECT_TRUE(r.ok);
+  ASSERT_EQ(payload_addresses.size(), 3u);
+  for (const char* address : payload_addresses)
+    EXPECT_EQ(address, batch_address);
+  for (const HttpRequest& q : requests)
+    EXPECT_EQ(q.body, "[{\"a\":1},{\"b\":2}]");
 }
 
 TEST_F(DataCollectorSenderTest, ForbiddenIsFatalAndNotRetried) {

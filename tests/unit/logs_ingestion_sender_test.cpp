@@ -150,6 +150,25 @@ TEST_F(LogsIngestionSenderTest, PostsTheBatchGzipdToTheStreamWithABearerToken) {
   EXPECT_EQ(q.timeout_ms, 0) << "bounded by the stall limit and the deadline";
 }
 
+// The request borrows the gzip'd body the sender keeps for all attempts, so
+// no attempt copies it.
+TEST_F(LogsIngestionSenderTest, TheRequestBorrowsTheBody) {
+  const std::string gzipped = gzip_compress("[{\"a\":1}]");
+  HttpRequest q = build_logs_ingestion_request(target, gzipped, "token-1");
+  EXPECT_EQ(q.payload().data(), gzipped.data());
+  EXPECT_EQ(q.payload().size(), gzipped.size());
+  EXPECT_TRUE(q.body.empty());
+}
+
+TEST_F(LogsIngestionSenderTest, RetriesSendTheSameBytes) {
+  RecordBatch batch = batch_of({R"({"a":1})", R"({"b":2})"});
+  SendResult r = send({response(503), response(500), accepted()}, batch);
+  EXPECT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(requests.size(), 3u);
+  for (const std::string& body : bodies())
+    EXPECT_EQ(body, batch.body);
+}
+
 TEST_F(LogsIngestionSenderTest, AnySuccessStatusAccepts) {
   EXPECT_TRUE(send({response(200)}, batch_of({"{}"})).ok);
   EXPECT_TRUE(send({response(202)}, batch_of({"{}"})).ok);

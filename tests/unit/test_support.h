@@ -153,11 +153,15 @@ inline ScriptedReply transport_failure(Error error = connection_reset()) {
   return r;
 }
 
-// Serves `script` in order and records every request.
+// Serves `script` in order and records every request, a borrowed body as a
+// copy of its own (the caller's bytes may be gone when a test looks).
 class ScriptedHttp final : public HttpClient {
 public:
   Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
     requests.push_back(request);
+    requests.back().body = std::string(request.payload());
+    requests.back().borrowed_body.reset();
+    payload_addresses.push_back(request.payload().data());
     EXPECT_FALSE(script.empty()) << "unexpected request " << requests.size();
     if (script.empty()) return make_error("no scripted reply");
     ScriptedReply r = script.front();
@@ -182,6 +186,9 @@ public:
 
   std::deque<ScriptedReply> script;
   std::vector<HttpRequest> requests;
+  // Where each request's body was read from: the same address on every
+  // attempt means the body was not copied between them.
+  std::vector<const char*> payload_addresses;
   size_t piece = 0; // bytes per on_data call; 0: the whole body at once
 
 private:
