@@ -16,6 +16,13 @@ bool append_json_string(std::string& out, std::string_view bytes);
 
 bool is_valid_utf8(std::string_view bytes);
 
+// The first index at or after `from` whose byte a JSON string cannot hold
+// as it is without a closer look (a quote, a backslash, a control character
+// or a byte of a multi-byte UTF-8 sequence), or bytes.size(). Steps over
+// plain ASCII many bytes at a time: the hot loop of writing and scanning
+// records.
+size_t skip_plain_json_bytes(std::string_view bytes, size_t from);
+
 // Length of the valid UTF-8 sequence starting at bytes[i], or 0 if none
 // starts there (overlongs, surrogates and code points above U+10FFFF are
 // invalid). append_json_string steps by exactly these units, so code that

@@ -2,28 +2,9 @@
 
 #include "common/json_text.h"
 
-#include <cstring>
-
 namespace c42 {
 
 namespace {
-
-constexpr uint64_t kOnes = 0x0101010101010101ull;
-constexpr uint64_t kHighs = 0x8080808080808080ull;
-
-// Bytes of `word` that are zero have their high bit set in the result (the
-// others may too, but only after a zero byte, which is enough to stop at).
-constexpr uint64_t zero_bytes(uint64_t word) {
-  return (word - kOnes) & ~word & kHighs;
-}
-
-// True when any of the 8 bytes needs a closer look: a quote, a backslash, a
-// control character or a byte of a multi-byte UTF-8 sequence.
-constexpr bool word_needs_care(uint64_t word) {
-  return ((word | zero_bytes(word ^ (kOnes * '"')) | zero_bytes(word ^ (kOnes * '\\')) |
-           ((word - kOnes * 0x20) & ~word)) &
-          kHighs) != 0;
-}
 
 bool is_lower_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -85,12 +66,7 @@ public:
     const size_t size = text_.size();
     size_t i = begin;
     for (;;) {
-      while (i + 8 <= size) {
-        uint64_t word;
-        std::memcpy(&word, text_.data() + i, 8);
-        if (word_needs_care(word)) break;
-        i += 8;
-      }
+      i = skip_plain_json_bytes(text_, i);
       if (i >= size) return false;
       const unsigned char c = static_cast<unsigned char>(text_[i]);
       if (c == '"') break;
