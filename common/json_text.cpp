@@ -50,11 +50,9 @@ bool append_json_string(std::string& out, std::string_view bytes) {
   size_t i = 0;
   auto flush = [&](size_t end) { out.append(bytes.data() + run, end - run); };
   while (i < bytes.size()) {
+    i = skip_plain_json_bytes(bytes, i);
+    if (i == bytes.size()) break;
     unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
     if (c >= 0x80) {
       size_t n = utf8_sequence_length(bytes, i);
       if (n == 3 && c == 0xE2 && static_cast<unsigned char>(bytes[i + 1]) == 0x80 &&

@@ -1,5 +1,6 @@
 #include "common/line_io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <unistd.h>
@@ -7,7 +8,9 @@
 namespace c42 {
 
 namespace {
-constexpr size_t kReadBytes = 64u << 10;
+// Reads of at least this much: a pipe widened by the writer (F_SETPIPE_SZ)
+// hands over up to its whole content at once.
+constexpr size_t kReadBytes = 256u << 10;
 } // namespace
 
 LineReader::LineReader(int fd, size_t max_line_bytes) : fd_(fd), max_line_bytes_(max_line_bytes) {}
@@ -21,11 +24,18 @@ Result<bool> LineReader::next(std::string_view* line) {
   return *got == LineRead::kLine;
 }
 
+size_t LineReader::find_newline(size_t from) const {
+  if (from >= size_) return std::string::npos;
+  const void* found = std::memchr(data_.get() + from, '\n', size_ - from);
+  return found == nullptr ? std::string::npos
+                          : static_cast<size_t>(static_cast<const char*>(found) - data_.get());
+}
+
 Result<LineRead> LineReader::read(std::string_view* line) {
   for (;;) {
-    size_t newline = buffer_.find('\n', scanned_);
+    size_t newline = find_newline(scanned_);
     if (newline != std::string::npos) {
-      std::string_view view(buffer_.data() + start_, newline - start_);
+      std::string_view view(data_.get() + start_, newline - start_);
       start_ = scanned_ = newline + 1;
       if (discarding_) {
         // The rest of a line already reported as overlong.
@@ -38,23 +48,21 @@ Result<LineRead> LineReader::read(std::string_view* line) {
       *line = view;
       return LineRead::kLine;
     }
-    scanned_ = buffer_.size();
+    scanned_ = size_;
     if (discarding_) {
-      buffer_.clear();
-      start_ = scanned_ = 0;
-    } else if (buffer_.size() - start_ > max_line_bytes_) {
+      size_ = start_ = scanned_ = 0;
+    } else if (size_ - start_ > max_line_bytes_) {
       // Past the limit without a line end: report it now, without waiting
       // for the rest, and drop the rest as it comes instead of holding it.
       discarding_ = true;
-      buffer_.clear();
-      start_ = scanned_ = 0;
+      size_ = start_ = scanned_ = 0;
       ++line_number_;
       return LineRead::kOverlong;
     }
     if (eof_) {
-      if (start_ == buffer_.size()) return LineRead::kEnd;
-      std::string_view view(buffer_.data() + start_, buffer_.size() - start_);
-      start_ = scanned_ = buffer_.size();
+      if (start_ == size_) return LineRead::kEnd;
+      std::string_view view(data_.get() + start_, size_ - start_);
+      start_ = scanned_ = size_;
       ++line_number_;
       *line = view;
       return LineRead::kLine;
@@ -67,34 +75,36 @@ Result<LineRead> LineReader::read(std::string_view* line) {
 Status LineReader::fill() {
   // Compact before reading so the buffer holds at most one partial line.
   if (start_ > 0) {
-    buffer_.erase(0, start_);
+    std::memmove(data_.get(), data_.get() + start_, size_ - start_);
+    size_ -= start_;
     scanned_ -= start_;
     start_ = 0;
   }
-  size_t old_size = buffer_.size();
-  buffer_.resize(old_size + kReadBytes);
+  if (capacity_ - size_ < kReadBytes) {
+    // Grows only while a line is longer than any before; at most the line
+    // limit plus one read.
+    size_t capacity = std::max(capacity_ * 2, size_ + kReadBytes);
+    std::unique_ptr<char[]> grown(new char[capacity]);
+    if (size_ > 0) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    capacity_ = capacity;
+  }
   ssize_t n;
   for (;;) {
-    n = ::read(fd_, &buffer_[old_size], kReadBytes);
+    n = ::read(fd_, data_.get() + size_, capacity_ - size_);
     if (n >= 0 || errno != EINTR) break;
-    if (interrupted_ && interrupted_()) {
-      buffer_.resize(old_size);
-      return make_error("interrupted");
-    }
+    if (interrupted_ && interrupted_()) return make_error("interrupted");
   }
-  if (n < 0) {
-    buffer_.resize(old_size);
-    return make_error(std::string("read error: ") + std::strerror(errno));
-  }
-  buffer_.resize(old_size + static_cast<size_t>(n));
+  if (n < 0) return make_error(std::string("read error: ") + std::strerror(errno));
+  size_ += static_cast<size_t>(n);
   if (n == 0) eof_ = true;
   return Status::success();
 }
 
 bool LineReader::has_buffered_line() const {
   // A blank line is skipped by next(), so it does not count as a line.
-  for (size_t pos = start_; pos < buffer_.size();) {
-    size_t newline = buffer_.find('\n', pos);
+  for (size_t pos = start_; pos < size_;) {
+    size_t newline = find_newline(pos);
     if (newline == std::string::npos) return eof_;
     if (newline > pos) return true;
     pos = newline + 1;

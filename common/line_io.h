@@ -4,6 +4,7 @@
 #include "common/result.h"
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -49,8 +50,15 @@ private:
   size_t max_line_bytes_;
   bool discarding_ = false; // dropping the rest of an overlong line
   std::function<bool()> interrupted_;
-  std::string buffer_;
-  size_t start_ = 0; // first unconsumed byte in buffer_
+  std::string_view buffered() const { return std::string_view(data_.get(), size_); }
+  size_t find_newline(size_t from) const;
+
+  // Bytes read and not yet consumed sit in data_[start_, size_); a plain
+  // array, since growing a std::string would zero-fill every read's space.
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+  size_t size_ = 0;
+  size_t start_ = 0; // first unconsumed byte
   size_t scanned_ = 0;
   bool eof_ = false;
   uint64_t line_number_ = 0;
@@ -62,7 +70,7 @@ private:
 // Outcome::kOutputFailed.
 class LineWriter {
 public:
-  explicit LineWriter(int fd, size_t buffer_bytes = 64u << 10);
+  explicit LineWriter(int fd, size_t buffer_bytes = 256u << 10);
   ~LineWriter();
   LineWriter(const LineWriter&) = delete;
   LineWriter& operator=(const LineWriter&) = delete;

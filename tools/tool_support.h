@@ -23,6 +23,8 @@ namespace c42::tool {
 // downstream pipe surfaces as a write error (Outcome::kOutputFailed) instead of a
 // silent death. Started by c42-ship (C42_DRIVER_PID names the driver), the
 // tool also dies with the driver, so a killed run leaves nothing behind.
+// A pipe on standard output is widened (F_SETPIPE_SZ) where the system
+// allows, so neighbouring stages wait on each other less.
 void init(const char* name);
 const std::string& name();
 

@@ -143,6 +143,36 @@ void Transformer::transform(const SourceRecord& record, std::string& out) {
   append_parts(record, prefix, valid, out);
 }
 
+bool Transformer::transform(const SourceRecordView& record, std::string& out) {
+  // A line whose escaped form fits decodes to no more bytes, so it is one
+  // whole row; a longer one may need splitting, which transform() decides.
+  if (!config_.time_field.empty() || record.line.size() > config_.max_field_bytes) return false;
+  if (record.prefix != source_prefix_) {
+    source_prefix_.assign(record.prefix);
+    row_prefix_.assign("{\"Bucket_Name\":\"").append(record.bucket);
+    row_prefix_.append("\",\"Key\":\"").append(record.key);
+    row_prefix_.append("\",\"Actual_Time\":\"").append(record.event_time).append("\"");
+    bucket_.clear();
+    append_unescaped(bucket_, record.bucket);
+    key_.clear();
+    append_unescaped(key_, record.key);
+    etag_.clear();
+    append_unescaped(etag_, record.etag);
+  }
+  ++stats_.records;
+  ++stats_.rows;
+  out += row_prefix_;
+  if (config_.row_id) {
+    out += ",\"Record_Id\":\"";
+    out += transform_record_id(bucket_, key_, etag_, record.index);
+    out += '"';
+  }
+  out += ",\"Raw_Data\":\"";
+  out += record.line;
+  out += "\"}\n";
+  return true;
+}
+
 void Transformer::append_parts(const SourceRecord& record, const std::string& prefix,
                                bool valid_utf8, std::string& out) {
   const size_t max = config_.max_field_bytes;
@@ -196,6 +226,14 @@ Outcome run_transform(const TransformConfig& config, const Clock& clock, LineRea
   StageInput::Handlers handlers;
   handlers.overlong = skip_record;
   handlers.record = [&](std::string_view line) {
+    SourceRecordView scanned;
+    if (scan_source_record(line, &scanned)) {
+      rows.clear();
+      if (transformer.transform(scanned, rows)) {
+        (void)out.write_lines(rows);
+        return Status::success();
+      }
+    }
     auto value = parse_json_object(line);
     auto record =
         value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());

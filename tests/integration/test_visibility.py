@@ -173,11 +173,13 @@ class Heartbeat(VisibilityCase):
 class ReleaseAtDeadline(VisibilityCase):
     def test_unstarted_messages_are_released_the_one_in_progress_is_not(self):
         # One object at a time, each big enough to fill the pipes while
-        # c42-transform has not started: at the hard limit (3 s) one message
-        # is in progress and the other five have not been started.
+        # c42-transform has not started (each tool widens its output pipe to
+        # 1 MiB, and s3-fetch buffers a quarter of that): at the hard limit
+        # (3 s) one message is in progress and the other five have not been
+        # started.
         q = self.new_queue()
         bucket = self.new_bucket()
-        published = dataset.publish(self.s3, self.sqs, q, bucket, 6, lines_per_object=1500)
+        published = dataset.publish(self.s3, self.sqs, q, bucket, 6, lines_per_object=6000)
         status, stats, err = self.ship(
             q, "--budget", "1", "--hard-limit", "3",
             bin_dir=self.bin_dir("c42-transform", 4), C42_PARALLEL=1)

@@ -276,5 +276,26 @@ TEST(SkipJsonWhitespace, StopsAtFirstOtherByte) {
   EXPECT_EQ(skip_json_whitespace("x", 5), 5u);
 }
 
+// Every byte that needs a closer look stops the skip wherever it sits
+// relative to the 8- and 16-byte steps; DEL and the rest of ASCII do not.
+TEST(SkipPlainJsonBytes, StopsAtTheFirstByteThatNeedsACloserLook) {
+  const std::string plain = "abc xyz/{}[]:,0129~\x7f";
+  for (char special : std::string("\"\\\x00\x01\x1f\x80\xc3\xff", 8)) {
+    for (size_t length = 0; length < 40; ++length) {
+      std::string text;
+      for (size_t i = 0; i < length; ++i)
+        text.push_back(plain[i % plain.size()]);
+      EXPECT_EQ(skip_plain_json_bytes(text, 0), length);
+      for (size_t at = 0; at < length; ++at) {
+        std::string with = text;
+        with[at] = special;
+        EXPECT_EQ(skip_plain_json_bytes(with, 0), at);
+        EXPECT_EQ(skip_plain_json_bytes(with, at), at);
+        EXPECT_EQ(skip_plain_json_bytes(with, at + 1), length);
+      }
+    }
+  }
+}
+
 } // namespace
 } // namespace c42

@@ -4,6 +4,7 @@
 #include "common/source_record.h"
 #include "common/stages/transform.h"
 #include "common/stream.h"
+#include "tests/unit/record_corpus.h"
 #include "tests/unit/test_support.h"
 
 #include <cstdio>
@@ -622,6 +623,77 @@ TEST(TransformRun, EmptyInputIsOk) {
   RunResult r = run("");
   EXPECT_EQ(r.outcome, Outcome::kOk);
   EXPECT_EQ(r.output, "");
+}
+
+// The hot path (a scanned record, no DOM) against the full parser's path,
+// record by record, over a varied corpus and every kind of configuration.
+std::vector<TransformConfig> fast_path_configs() {
+  std::vector<TransformConfig> configs(5);
+  configs[1].row_id = true;
+  configs[2].max_field_bytes = 1024;
+  configs[3].max_field_bytes = 1024;
+  configs[3].row_id = true;
+  configs[4].time_field = "@timestamp";
+  return configs;
+}
+
+TEST(TransformFastPath, WritesTheFullParsersRowsByteForByte) {
+  for (const TransformConfig& config : fast_path_configs()) {
+    FixedClock clock(kNow);
+    Transformer fast(config, clock), full(config, clock);
+    size_t taken = 0;
+    for (const std::string& line : test_support::varied_source_records(3, 600)) {
+      auto record = source_record_from_json(*parse_json_object(line));
+      ASSERT_TRUE(record.ok());
+      std::string expected;
+      full.transform(*record, expected);
+      SourceRecordView scanned;
+      std::string got;
+      if (!scan_source_record(line, &scanned) || !fast.transform(scanned, got)) {
+        EXPECT_EQ(got, "") << "nothing written when the hot path declines";
+        continue;
+      }
+      ++taken;
+      EXPECT_EQ(got, expected) << line;
+    }
+    // The hot path is taken for most records, except with a time field,
+    // whose value only the DOM gives.
+    if (config.time_field.empty())
+      EXPECT_GT(taken, 400u);
+    else
+      EXPECT_EQ(taken, 0u);
+  }
+}
+
+TEST(TransformFastPath, RunWritesWhatTheFullParserAloneWould) {
+  std::string input;
+  std::vector<std::string> lines = test_support::varied_source_records(9, 500);
+  for (const std::string& foreign : test_support::foreign_source_records())
+    lines.insert(lines.begin() + static_cast<long>(lines.size() / 2), foreign);
+  for (const std::string& line : lines)
+    input += line + "\n";
+  for (const TransformConfig& config : fast_path_configs()) {
+    FixedClock clock(kNow);
+    Transformer full(config, clock);
+    std::string expected;
+    uint64_t skipped = 0;
+    for (const std::string& line : lines) {
+      auto value = parse_json_object(line);
+      auto record =
+          value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
+      if (record.ok())
+        full.transform(*record, expected);
+      else
+        ++skipped;
+    }
+    RunResult result = run(input, config);
+    EXPECT_EQ(result.output, expected);
+    EXPECT_EQ(result.stats.records, full.stats().records);
+    EXPECT_EQ(result.stats.rows, full.stats().rows);
+    EXPECT_EQ(result.stats.split_records, full.stats().split_records);
+    EXPECT_EQ(result.stats.invalid_utf8, full.stats().invalid_utf8);
+    EXPECT_EQ(result.stats.skipped, skipped);
+  }
 }
 
 } // namespace
