@@ -369,18 +369,13 @@ class Handler(BaseHTTPRequestHandler):
         state = self.state
         reply = None
         status = 200
-        if path == "/_control/rules" and self.command == "GET":
-            reply = {"rules": state.rules.snapshot()}
-        elif path == "/_control/rules" and self.command == "POST":
-            try:
-                state.rules.replace(parse_rules(json.loads(body.decode("utf-8"))))
-            except (ValueError, UnicodeDecodeError) as e:
-                status, reply = 400, {"error": str(e)}
-            else:
-                reply = {"rules": state.rules.snapshot()}
-        elif path == "/_control/rules" and self.command == "DELETE":
-            state.rules.replace([])
-            reply = {"rules": []}
+        answer = None
+        if path == "/_control/rules":
+            answer = fault_rules.rules_endpoint(state.rules, self.command, body, parse_rules)
+        if answer:
+            status, reply = answer
+            if status != 200:
+                reply = {"error": reply}
         elif path == "/_control/stats" and self.command == "GET":
             with state.lock:
                 reply = dict(state.stats)

@@ -155,6 +155,25 @@ class RuleBook:
         return None, None
 
 
+def rules_endpoint(book, method, body, parse):
+    """/_control/rules as every ruled stand-in serves it: GET lists the rules
+    in force, POST replaces them (parsed by `parse`), DELETE clears them.
+    Returns (200, reply), (400, why the POSTed rules do not parse), or None
+    for another method."""
+    if method == "GET":
+        return 200, {"rules": book.snapshot()}
+    if method == "POST":
+        try:
+            book.replace(parse(json.loads(body.decode("utf-8"))))
+        except (ValueError, UnicodeDecodeError) as e:
+            return 400, str(e)
+        return 200, {"rules": book.snapshot()}
+    if method == "DELETE":
+        book.replace([])
+        return 200, {"rules": []}
+    return None
+
+
 class Server(ThreadingHTTPServer):
     """A stand-in's threaded server: its handlers reach the shared `state`
     as self.server.state; a hung request does not keep it from stopping."""

@@ -431,20 +431,15 @@ class Handler(BaseHTTPRequestHandler):
             self.finish_log(problem.status, error=problem.error)
             return
         status = 200
-        if path == "/_control/rules" and self.command == "GET":
-            reply = {"rules": state.rules.snapshot()}
-        elif path == "/_control/rules" and self.command == "POST":
-            try:
-                rules = parse_rules(json.loads(body.decode("utf-8")))
-            except (ValueError, UnicodeDecodeError) as e:
-                self.send_error_json(400, "InvalidRules", str(e))
+        answer = None
+        if path == "/_control/rules":
+            answer = fault_rules.rules_endpoint(state.rules, self.command, body, parse_rules)
+        if answer:
+            status, reply = answer
+            if status != 200:
+                self.send_error_json(400, "InvalidRules", reply)
                 self.finish_log(400, error="InvalidRules")
                 return
-            state.rules.replace(rules)
-            reply = {"rules": state.rules.snapshot()}
-        elif path == "/_control/rules" and self.command == "DELETE":
-            state.rules.replace([])
-            reply = {"rules": []}
         elif path == "/_control/stats" and self.command == "GET":
             with state.lock:
                 reply = json.loads(json.dumps(state.stats))
