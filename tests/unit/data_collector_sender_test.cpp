@@ -196,14 +196,7 @@ TEST_F(DataCollectorSenderTest, NoRetryStartsAfterTheDeadline) {
 TEST_F(DataCollectorSenderTest, UntilTheDeadlineAStormIsRiddenOut) {
   retry.max_attempts = kUntilDeadline;
   retry.deadline = clock.now() + std::chrono::minutes(5);
-  std::deque<ScriptedReply> storm;
-  for (int i = 0; i < 4; ++i) {
-    storm.push_back(response(500));
-    storm.push_back(response(503));
-    storm.push_back(response(429, "", {{"Retry-After", "2"}}));
-  }
-  storm.push_back(response(200));
-  SendResult r = send(storm);
+  SendResult r = send(test_support::storm_then(response(200)));
   EXPECT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.attempts, 13);
   EXPECT_EQ(sleeps.size(), 12u);

@@ -480,14 +480,7 @@ TEST_F(LogsIngestionSenderTest, NoRetryStartsAfterTheDeadline) {
 TEST_F(LogsIngestionSenderTest, UntilTheDeadlineAStormIsRiddenOut) {
   retry.max_attempts = kUntilDeadline;
   retry.deadline = clock.now() + std::chrono::minutes(5);
-  std::deque<ScriptedReply> storm;
-  for (int i = 0; i < 4; ++i) {
-    storm.push_back(response(500));
-    storm.push_back(response(503));
-    storm.push_back(response(429, "", {{"Retry-After", "2"}}));
-  }
-  storm.push_back(accepted());
-  SendResult r = send(storm, batch_of({"{}", "{}"}));
+  SendResult r = send(test_support::storm_then(accepted()), batch_of({"{}", "{}"}));
   EXPECT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.attempts, 13);
   EXPECT_EQ(requests.size(), 13u);

@@ -147,6 +147,19 @@ inline ScriptedReply reply(long status, std::string body = "", HttpHeaders heade
   return r;
 }
 
+// Twelve failures a sender must ride out (500, 503, and 429 with a
+// Retry-After, four times over), then `last`: a storm that clears.
+inline std::deque<ScriptedReply> storm_then(ScriptedReply last) {
+  std::deque<ScriptedReply> replies;
+  for (int i = 0; i < 4; ++i) {
+    replies.push_back(reply(500));
+    replies.push_back(reply(503));
+    replies.push_back(reply(429, "", {{"Retry-After", "2"}}));
+  }
+  replies.push_back(std::move(last));
+  return replies;
+}
+
 inline ScriptedReply transport_failure(Error error = connection_reset()) {
   ScriptedReply r;
   r.failure = std::move(error);
