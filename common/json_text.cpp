@@ -1,5 +1,7 @@
 #include "common/json_text.h"
 
+#include <cstring>
+
 namespace c42 {
 
 size_t utf8_sequence_length(std::string_view s, size_t i) {
@@ -29,7 +31,14 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 }
 
 bool is_valid_utf8(std::string_view bytes) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
   for (size_t i = 0; i < bytes.size();) {
+    uint64_t eight;
+    if (i + 8 <= bytes.size() &&
+        (std::memcpy(&eight, bytes.data() + i, 8), eight & kHighBits) == 0) {
+      i += 8; // eight ASCII bytes
+      continue;
+    }
     if (static_cast<unsigned char>(bytes[i]) < 0x80) {
       ++i;
       continue;
@@ -41,70 +50,107 @@ bool is_valid_utf8(std::string_view bytes) {
   return true;
 }
 
+namespace {
+
+// For each ASCII byte that must be escaped, the letter of its two-byte
+// escape, or 'u' for the six-byte \u00XX form.
+struct AsciiEscapes {
+  char letter[128] = {};
+  constexpr AsciiEscapes() {
+    for (int c = 0; c < 0x20; ++c)
+      letter[c] = 'u';
+    letter[int{'"'}] = '"';
+    letter[int{'\\'}] = '\\';
+    letter[int{'\n'}] = 'n';
+    letter[int{'\r'}] = 'r';
+    letter[int{'\t'}] = 't';
+    letter[int{'\b'}] = 'b';
+    letter[int{'\f'}] = 'f';
+  }
+};
+constexpr AsciiEscapes kAsciiEscapes;
+
+} // namespace
+
 bool append_json_string(std::string& out, std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
+  // Written through a pointer into `out`, grown ahead of the writing and cut
+  // to size at the end: a std::string call per escape cost more than finding
+  // the escapes. kRoom covers one step: 16 bytes copied, up to 15 of them
+  // kept, then one escape or character of at most 6 bytes.
+  constexpr size_t kRoom = 32;
+  const char* in = bytes.data();
+  const size_t size = bytes.size();
+  const size_t start = out.size();
+  // Text has about one escape in 8 bytes; the rare line that needs more
+  // grows the string half again as often as it must.
+  out.resize(start + size + size / 8 + 2 * kRoom);
+  char* o = &out[start];
+  char* limit = &out[0] + out.size() - kRoom;
+  auto make_room = [&]() {
+    if (o <= limit) return;
+    const size_t used = static_cast<size_t>(o - out.data());
+    out.resize(out.size() + out.size() / 2 + 2 * kRoom);
+    o = &out[used];
+    limit = &out[0] + out.size() - kRoom;
+  };
   bool valid = true;
-  out.reserve(out.size() + bytes.size() + 2);
-  out.push_back('"');
-  size_t run = 0; // start of the pending run of bytes copied verbatim
+  *o++ = '"';
   size_t i = 0;
-  auto flush = [&](size_t end) { out.append(bytes.data() + run, end - run); };
-  while (i < bytes.size()) {
-    i = skip_plain_json_bytes(bytes, i);
-    if (i == bytes.size()) break;
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x80) {
-      size_t n = utf8_sequence_length(bytes, i);
-      if (n == 3 && c == 0xE2 && static_cast<unsigned char>(bytes[i + 1]) == 0x80 &&
-          (static_cast<unsigned char>(bytes[i + 2]) & 0xFE) == 0xA8) {
-        flush(i);
-        out += (bytes[i + 2] == '\xA8') ? "\\u2028" : "\\u2029";
-      } else if (n == 0) {
-        flush(i);
-        out += "\xEF\xBF\xBD";
-        valid = false;
-        n = 1;
-      } else {
-        i += n;
+  while (i < size) {
+    make_room();
+    if (i + 16 <= size) {
+      // Copy 16 bytes at once and keep those before the first special one.
+      std::memcpy(o, in + i, 16);
+      const unsigned mask = special_json_byte_mask16(in + i);
+      if (mask == 0) {
+        i += 16;
+        o += 16;
         continue;
       }
-      i += n;
-      run = i;
+      const unsigned plain = static_cast<unsigned>(__builtin_ctz(mask));
+      i += plain;
+      o += plain;
+    } else if (!is_special_json_byte(static_cast<unsigned char>(in[i]))) {
+      *o++ = in[i++];
       continue;
     }
-    flush(i);
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\r':
-      out += "\\r";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    case '\b':
-      out += "\\b";
-      break;
-    case '\f':
-      out += "\\f";
-      break;
-    default:
-      out += "\\u00";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c < 0x80) {
+      const char letter = kAsciiEscapes.letter[c];
+      o[0] = '\\';
+      if (letter != 'u') {
+        o[1] = letter;
+        o += 2;
+      } else {
+        std::memcpy(o + 1, "u00", 3);
+        o[4] = kHex[c >> 4];
+        o[5] = kHex[c & 15];
+        o += 6;
+      }
+      ++i;
+      continue;
     }
-    ++i;
-    run = i;
+    size_t n = utf8_sequence_length(bytes, i);
+    if (n == 3 && c == 0xE2 && static_cast<unsigned char>(in[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(in[i + 2]) & 0xFE) == 0xA8) {
+      std::memcpy(o, in[i + 2] == '\xA8' ? "\\u2028" : "\\u2029", 6);
+      o += 6;
+    } else if (n == 0) {
+      std::memcpy(o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      valid = false;
+      n = 1;
+    } else {
+      for (size_t k = 0; k < n; ++k)
+        o[k] = in[i + k];
+      o += n;
+    }
+    i += n;
   }
-  flush(i);
-  out.push_back('"');
+  make_room();
+  *o++ = '"';
+  out.resize(static_cast<size_t>(o - out.data()));
   return valid;
 }
 

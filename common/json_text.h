@@ -21,49 +21,45 @@ bool append_json_string(std::string& out, std::string_view bytes);
 
 bool is_valid_utf8(std::string_view bytes);
 
-// The first index at or after `from` whose byte a JSON string cannot hold
-// as it is without a closer look (a quote, a backslash, a control character
-// or a byte of a multi-byte UTF-8 sequence), or bytes.size(). Steps over
-// plain ASCII many bytes at a time: the hot loop of writing and scanning
-// records.
-// Inline: it is called once per escape or non-ASCII character.
+// A byte a JSON string cannot hold as it is without a closer look: a quote,
+// a backslash, a control character or a byte of a multi-byte UTF-8 sequence.
+inline bool is_special_json_byte(unsigned char c) {
+  return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+}
+
+// Bit k is set when p[k], of the 16 bytes at p, is special (above). The hot
+// loops of writing and scanning records take 16 bytes per step with it and
+// visit only the special ones.
+inline unsigned special_json_byte_mask16(const char* p) {
+#ifdef __SSE2__
+  // As signed bytes, control characters and bytes >= 0x80 are all < 0x20.
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i special = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+  return static_cast<unsigned>(_mm_movemask_epi8(special));
+#else
+  unsigned mask = 0;
+  for (unsigned k = 0; k < 16; ++k)
+    if (is_special_json_byte(static_cast<unsigned char>(p[k]))) mask |= 1u << k;
+  return mask;
+#endif
+}
+
+// The first index at or after `from` whose byte is special, or
+// bytes.size(). Inline: it is called once per escape or non-ASCII character.
 inline size_t skip_plain_json_bytes(std::string_view bytes, size_t from) {
   const char* data = bytes.data();
   const size_t size = bytes.size();
   size_t i = from;
-#ifdef __SSE2__
-  // As signed bytes, control characters and bytes >= 0x80 are all < 0x20.
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
   while (i + 16 <= size) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i));
-    const __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmplt_epi8(v, space));
-    const int mask = _mm_movemask_epi8(special);
-    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    const unsigned mask = special_json_byte_mask16(data + i);
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
     i += 16;
   }
-#else
-  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
-  auto zero_bytes = [&](uint64_t w) { return (w - kOnes) & ~w & kHighs; };
-  while (i + 8 <= size) {
-    uint64_t w;
-    std::memcpy(&w, data + i, 8);
-    if (((w | zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\')) |
-          ((w - kOnes * 0x20) & ~w)) &
-         kHighs) != 0)
-      break;
-    i += 8;
-  }
-#endif
-  while (i < size) {
-    const unsigned char c = static_cast<unsigned char>(data[i]);
-    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return i;
+  while (i < size && !is_special_json_byte(static_cast<unsigned char>(data[i])))
     ++i;
-  }
-  return size;
+  return i;
 }
 
 // Length of the valid UTF-8 sequence starting at bytes[i], or 0 if none

@@ -2,6 +2,9 @@
 
 #include "common/json_text.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace c42 {
 
 namespace {
@@ -42,6 +45,52 @@ size_t canonical_escape_length(std::string_view text, size_t i) {
   return 6;
 }
 
+// One bit per byte of 64: quotes, backslashes, and bytes that are control
+// characters or part of a multi-byte UTF-8 sequence.
+struct BlockMasks {
+  uint64_t quote = 0;
+  uint64_t backslash = 0;
+  uint64_t special = 0;
+};
+
+BlockMasks block_masks(const char* p) {
+  BlockMasks m;
+#ifdef __SSE2__
+  for (unsigned k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    auto bits = [&](__m128i matches) {
+      return static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(matches))) << (16 * k);
+    };
+    m.quote |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+    m.backslash |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    // As signed bytes, control characters and bytes >= 0x80 are all < 0x20.
+    m.special |= bits(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+  }
+#else
+  for (unsigned k = 0; k < 64; ++k) {
+    const unsigned char c = static_cast<unsigned char>(p[k]);
+    const uint64_t bit = uint64_t{1} << k;
+    if (c == '"') m.quote |= bit;
+    if (c == '\\') m.backslash |= bit;
+    if (c < 0x20 || c >= 0x80) m.special |= bit;
+  }
+#endif
+  return m;
+}
+
+// The bytes that follow a run of backslashes of odd length: each is the
+// second byte of an escape (in an even run the backslashes pair up). No run
+// may reach the top bit. Adding a run's lowest bit to the mask carries
+// through the run to the byte after it; the run's length is odd when that
+// byte's position and the run's start differ in parity.
+uint64_t escaped_bytes(uint64_t backslash) {
+  constexpr uint64_t kEven = 0x5555555555555555ull;
+  const uint64_t starts = backslash & ~(backslash << 1);
+  const uint64_t after_even_starts = (backslash + (starts & kEven)) & ~backslash;
+  const uint64_t after_odd_starts = (backslash + (starts & ~kEven)) & ~backslash;
+  return (after_even_starts & ~kEven) | (after_odd_starts & kEven);
+}
+
 // The scanning position within one line; every step either matches exactly
 // or fails the whole scan.
 class Cursor {
@@ -62,34 +111,50 @@ public:
   // between the quotes.
   bool string(std::string_view* contents) {
     if (pos_ >= text_.size() || text_[pos_] != '"') return false;
-    const size_t begin = ++pos_;
-    const size_t size = text_.size();
-    size_t i = begin;
-    for (;;) {
-      i = skip_plain_json_bytes(text_, i);
-      if (i >= size) return false;
-      const unsigned char c = static_cast<unsigned char>(text_[i]);
-      if (c == '"') break;
-      if (c == '\\') {
-        size_t n = canonical_escape_length(text_, i);
-        if (n == 0) return false;
-        i += n;
-      } else if (c < 0x20) {
-        return false;
-      } else if (c < 0x80) {
-        ++i;
-      } else {
-        size_t n = utf8_sequence_length(text_, i);
-        // U+2028 and U+2029 are always written escaped.
-        if (n == 0 || (n == 3 && c == 0xE2 && static_cast<unsigned char>(text_[i + 1]) == 0x80 &&
-                       (static_cast<unsigned char>(text_[i + 2]) & 0xFE) == 0xA8))
-          return false;
-        i += n;
+    const size_t begin = pos_ + 1;
+    // `next` is where the next unit starts: a byte, an escape or a UTF-8
+    // sequence. A line of JSON holds an escaped quote every few bytes, so 64
+    // bytes at a time are checked with bit masks, and only the other escapes
+    // and the bytes that are not ASCII text are looked at one by one.
+    size_t next = begin;
+    size_t quote = 0;
+    while (next + 64 <= text_.size()) {
+      const BlockMasks m = block_masks(text_.data() + next);
+      // A run of backslashes at the end of the block may go on after it, so
+      // the block stops before such a run; a unit starts where a run does.
+      const unsigned width = m.backslash >> 63 == 0 ? 64
+                             : ~m.backslash == 0    ? 0
+                                                    : 64 - __builtin_clzll(~m.backslash);
+      if (width == 0) {
+        const Step step = check_units(next + 64, &next, &quote);
+        if (step == Step::kInvalid) return false;
+        if (step == Step::kClosingQuote) return close(begin, quote, contents);
+        continue;
       }
+      const uint64_t in_block = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+      const uint64_t escaped = escaped_bytes(m.backslash & in_block);
+      const uint64_t closing = m.quote & ~escaped & in_block;
+      const uint64_t before_closing = closing != 0 ? (closing & (0 - closing)) - 1 : in_block;
+      // Where the units end that go on past the block: a UTF-8 sequence or
+      // a \u escape may.
+      size_t units_end = width;
+      for (uint64_t look = (m.special | (escaped & ~m.quote)) & before_closing; look != 0;) {
+        const unsigned at = static_cast<unsigned>(__builtin_ctzll(look));
+        // An escaped byte's unit starts at its backslash; any other is a
+        // control character (refused) or starts a UTF-8 sequence.
+        const bool is_escaped = (escaped >> at & 1) != 0;
+        const size_t start = next + at - (is_escaped ? 1 : 0);
+        size_t next_unit = 0;
+        if (check_special(start, &next_unit) != Step::kChecked) return false;
+        const size_t stop = next_unit - next;
+        look &= stop >= 64 ? 0 : ~uint64_t{0} << stop;
+        units_end = std::max(units_end, stop);
+      }
+      if (closing != 0) return close(begin, next + __builtin_ctzll(closing), contents);
+      next += units_end;
     }
-    *contents = text_.substr(begin, i - begin);
-    pos_ = i + 1;
-    return true;
+    return check_units(text_.size(), &next, &quote) == Step::kClosingQuote &&
+           close(begin, quote, contents);
   }
 
   // A non-negative integer of at most 19 digits, without a leading zero.
@@ -111,6 +176,51 @@ public:
   bool done() const { return pos_ == text_.size(); }
 
 private:
+  enum class Step { kChecked, kClosingQuote, kInvalid };
+
+  // Checks the special byte at `at` (is_special_json_byte) and what belongs
+  // to it; *next becomes the first byte after those.
+  Step check_special(size_t at, size_t* next) const {
+    const unsigned char c = static_cast<unsigned char>(text_[at]);
+    size_t n = 0;
+    if (c == '"') return Step::kClosingQuote;
+    if (c == '\\') {
+      n = canonical_escape_length(text_, at);
+    } else if (c >= 0x80) {
+      n = utf8_sequence_length(text_, at);
+      // U+2028 and U+2029 are always written escaped.
+      if (n == 3 && c == 0xE2 && static_cast<unsigned char>(text_[at + 1]) == 0x80 &&
+          (static_cast<unsigned char>(text_[at + 2]) & 0xFE) == 0xA8)
+        n = 0;
+    }
+    if (n == 0) return Step::kInvalid; // also every control character
+    *next = at + n;
+    return Step::kChecked;
+  }
+
+  // Checks the units from *next until one reaches `end` (or the text's);
+  // *next is then where the following unit starts.
+  Step check_units(size_t end, size_t* next, size_t* quote) const {
+    end = std::min(end, text_.size());
+    while (*next < end) {
+      const size_t at = skip_plain_json_bytes(text_.substr(0, end), *next);
+      if (at == end) {
+        *next = end;
+        break;
+      }
+      const Step step = check_special(at, next);
+      if (step == Step::kClosingQuote) *quote = at;
+      if (step != Step::kChecked) return step;
+    }
+    return Step::kChecked;
+  }
+
+  bool close(size_t begin, size_t quote, std::string_view* contents) {
+    *contents = text_.substr(begin, quote - begin);
+    pos_ = quote + 1;
+    return true;
+  }
+
   std::string_view text_;
   size_t pos_ = 0;
 };
@@ -153,46 +263,67 @@ bool scan_row(std::string_view text) {
 }
 
 void append_unescaped(std::string& out, std::string_view escaped) {
+  // Decoded text is never longer: written through a pointer into room made
+  // once, then cut to size (a std::string call per escape cost more).
+  const size_t start = out.size();
+  out.resize(start + escaped.size());
+  char* o = &out[start];
   size_t run = 0;
+  auto copy_run = [&](size_t end) {
+    std::memcpy(o, escaped.data() + run, end - run);
+    o += end - run;
+  };
   for (size_t i = 0; i < escaped.size();) {
     if (escaped[i] != '\\') {
       ++i;
       continue;
     }
-    out.append(escaped.data() + run, i - run);
+    copy_run(i);
     const char kind = escaped[i + 1];
     switch (kind) {
     case 'n':
-      out.push_back('\n');
+      *o++ = '\n';
       break;
     case 'r':
-      out.push_back('\r');
+      *o++ = '\r';
       break;
     case 't':
-      out.push_back('\t');
+      *o++ = '\t';
       break;
     case 'b':
-      out.push_back('\b');
+      *o++ = '\b';
       break;
     case 'f':
-      out.push_back('\f');
+      *o++ = '\f';
       break;
     case 'u':
       if (escaped[i + 2] == '2') {
-        out += escaped[i + 5] == '8' ? "\xE2\x80\xA8" : "\xE2\x80\xA9";
+        std::memcpy(o, escaped[i + 5] == '8' ? "\xE2\x80\xA8" : "\xE2\x80\xA9", 3);
+        o += 3;
       } else {
-        out.push_back(
-            static_cast<char>(hex_value(escaped[i + 4]) * 16 + hex_value(escaped[i + 5])));
+        *o++ = static_cast<char>(hex_value(escaped[i + 4]) * 16 + hex_value(escaped[i + 5]));
       }
       i += 4;
       break;
     default: // '"' and '\\' stand for themselves
-      out.push_back(kind);
+      *o++ = kind;
     }
     i += 2;
     run = i;
   }
-  out.append(escaped.data() + run, escaped.size() - run);
+  copy_run(escaped.size());
+  out.resize(static_cast<size_t>(o - out.data()));
+}
+
+SourceRecord decode_source_record(const SourceRecordView& record) {
+  SourceRecord decoded;
+  append_unescaped(decoded.bucket, record.bucket);
+  append_unescaped(decoded.key, record.key);
+  append_unescaped(decoded.event_time, record.event_time);
+  append_unescaped(decoded.etag, record.etag);
+  decoded.index = record.index;
+  append_unescaped(decoded.line, record.line);
+  return decoded;
 }
 
 } // namespace c42

@@ -12,6 +12,8 @@
 // accepts, jsoncpp reads the same way.
 #pragma once
 
+#include "common/source_record.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -50,5 +52,9 @@ bool scan_row(std::string_view text);
 // Decodes the escaped contents of a string scan_source_record accepted and
 // appends the bytes to out.
 void append_unescaped(std::string& out, std::string_view escaped);
+
+// The record scan_source_record accepted, decoded: what
+// source_record_from_json reads from the same line.
+SourceRecord decode_source_record(const SourceRecordView& record);
 
 } // namespace c42

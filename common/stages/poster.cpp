@@ -197,9 +197,13 @@ struct Poster::Impl {
   void submit_current() {
     if (current.batch.records() == 0) return;
     current.batch.close();
+    // The next chunk will most likely be as large: room for it now saves
+    // copying it over and over as it grows.
+    const size_t expected_bytes = current.batch.body.size();
     pool->push(std::move(current));
     current = Chunk();
     current.id = next_chunk_id++;
+    current.batch.body.reserve(std::min(expected_bytes, config.chunk_bytes));
   }
 
   // A record that cannot be posted fails every open span, since any of

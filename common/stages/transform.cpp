@@ -24,6 +24,19 @@ size_t base64_length(size_t bytes) {
 // its raw bytes at most max_raw.
 std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t max_raw) {
   std::vector<size_t> ends;
+  if (max_raw == max_value && is_valid_utf8(line)) {
+    // Valid UTF-8 decodes to itself: each part ends at the last character
+    // boundary within reach, found by stepping back over continuation bytes.
+    for (size_t start = 0; line.size() - start > max_value;) {
+      size_t end = start + max_value;
+      while (end > start && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80)
+        --end;
+      ends.push_back(end);
+      start = end;
+    }
+    ends.push_back(line.size());
+    return ends;
+  }
   size_t start = 0, value = 0;
   for (size_t i = 0; i < line.size();) {
     size_t n = utf8_sequence_length(line, i);
@@ -38,6 +51,43 @@ std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t m
     i += n;
   }
   ends.push_back(line.size());
+  return ends;
+}
+
+// cut_points for a valid line given as the escaped contents of its JSON
+// string in append_json_string's form: the same parts, as offsets in the
+// escaped text, found without decoding it. Plain bytes decode to
+// themselves, an escape to one byte (three for \u2028 and \u2029).
+std::vector<size_t> escaped_cut_points(std::string_view escaped, size_t max_value) {
+  std::vector<size_t> ends;
+  size_t value = 0;
+  for (size_t i = 0; i < escaped.size();) {
+    const size_t plain_end = skip_plain_json_bytes(escaped, i);
+    if (plain_end > i) {
+      if (value == max_value) {
+        ends.push_back(i);
+        value = 0;
+      }
+      const size_t take = std::min(plain_end - i, max_value - value);
+      value += take;
+      i += take;
+      continue;
+    }
+    size_t length = 0, decoded = 0;
+    if (escaped[i] == '\\') {
+      length = escaped[i + 1] == 'u' ? 6 : 2;
+      decoded = length == 6 && escaped[i + 2] == '2' ? 3 : 1;
+    } else {
+      length = decoded = utf8_sequence_length(escaped, i);
+    }
+    if (value > 0 && value + decoded > max_value) {
+      ends.push_back(i);
+      value = 0;
+    }
+    value += decoded;
+    i += length;
+  }
+  ends.push_back(escaped.size());
   return ends;
 }
 
@@ -144,9 +194,7 @@ void Transformer::transform(const SourceRecord& record, std::string& out) {
 }
 
 bool Transformer::transform(const SourceRecordView& record, std::string& out) {
-  // A line whose escaped form fits decodes to no more bytes, so it is one
-  // whole row; a longer one may need splitting, which transform() decides.
-  if (!config_.time_field.empty() || record.line.size() > config_.max_field_bytes) return false;
+  if (!config_.time_field.empty()) return false;
   if (record.prefix != source_prefix_) {
     source_prefix_.assign(record.prefix);
     row_prefix_.assign("{\"Bucket_Name\":\"").append(record.bucket);
@@ -160,16 +208,34 @@ bool Transformer::transform(const SourceRecordView& record, std::string& out) {
     append_unescaped(etag_, record.etag);
   }
   ++stats_.records;
-  ++stats_.rows;
-  out += row_prefix_;
-  if (config_.row_id) {
-    out += ",\"Record_Id\":\"";
-    out += transform_record_id(bucket_, key_, etag_, record.index);
-    out += '"';
+  // A line whose escaped form fits decodes to no more bytes, so it is one
+  // whole row; a longer one may decode to more than fits, and is cut.
+  const std::vector<size_t> ends = record.line.size() <= config_.max_field_bytes
+                                       ? std::vector<size_t>{record.line.size()}
+                                       : escaped_cut_points(record.line, config_.max_field_bytes);
+  stats_.rows += ends.size();
+  if (ends.size() > 1) ++stats_.split_records;
+  // Parts always carry a Record_Id, so that they can be joined again.
+  std::string id_member;
+  if (config_.row_id || ends.size() > 1)
+    id_member =
+        ",\"Record_Id\":\"" + transform_record_id(bucket_, key_, etag_, record.index) + "\"";
+  const std::string count = std::to_string(ends.size());
+  size_t start = 0;
+  for (size_t part = 0; part < ends.size(); ++part) {
+    out += row_prefix_;
+    out += id_member;
+    if (ends.size() > 1) {
+      out += ",\"Part_Number\":";
+      out += std::to_string(part + 1);
+      out += ",\"Part_Count\":";
+      out += count;
+    }
+    out += ",\"Raw_Data\":\"";
+    out += record.line.substr(start, ends[part] - start);
+    out += "\"}\n";
+    start = ends[part];
   }
-  out += ",\"Raw_Data\":\"";
-  out += record.line;
-  out += "\"}\n";
   return true;
 }
 
@@ -227,16 +293,20 @@ Outcome run_transform(const TransformConfig& config, const Clock& clock, LineRea
   handlers.overlong = skip_record;
   handlers.record = [&](std::string_view line) {
     SourceRecordView scanned;
+    Result<SourceRecord> record = make_error("");
     if (scan_source_record(line, &scanned)) {
       rows.clear();
       if (transformer.transform(scanned, rows)) {
         (void)out.write_lines(rows);
         return Status::success();
       }
+      // A long line (it may need splitting) or a time to read from it: the
+      // full mapper takes the decoded record, which needs no parser.
+      record = decode_source_record(scanned);
+    } else {
+      auto value = parse_json_object(line);
+      record = value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
     }
-    auto value = parse_json_object(line);
-    auto record =
-        value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
     if (!record.ok()) {
       skip_record(input.where() + ": " + record.error().message);
       return Status::success();

@@ -33,6 +33,11 @@ void check_source_record(std::string_view line, uint8_t choice) {
       unescaped(scanned.etag) != record->etag || scanned.index != record->index ||
       unescaped(scanned.line) != record->line)
     std::abort();
+  // What it accepts is in the one form the writer gives, so it can be copied
+  // on as it is.
+  std::string again;
+  if (!append_json_string(again, record->line) || again != "\"" + std::string(scanned.line) + "\"")
+    std::abort();
   TransformConfig config;
   config.row_id = (choice & 1) != 0;
   if (choice & 2) config.max_field_bytes = kMinMaxFieldBytes;

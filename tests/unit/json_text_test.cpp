@@ -168,6 +168,39 @@ TEST(AppendJsonString, ValidInputRoundTripsThroughJsoncppExactly) {
 
 // --- is_valid_utf8 ---
 
+// The writer takes 16 bytes per step and a short input byte by byte: every
+// kind of byte, at every offset within and across a step, must come out as
+// it does alone.
+TEST(AppendJsonString, EveryKindOfByteAtEveryOffsetIsWrittenAsItIsAlone) {
+  const std::vector<std::string> specials = {"\"",   "\\",       "\n",           "\x01",
+                                             "\x1f", "\xC3\xA9", "\xE2\x80\xA8", "\xF0\x9F\x98\x80",
+                                             "\xC3", "\xE2\x80", "\xFF",         "a"};
+  for (const std::string& special : specials) {
+    const Appended alone = append(special);
+    const std::string escaped = alone.text.substr(1, alone.text.size() - 2);
+    for (size_t before = 0; before < 40; ++before) {
+      for (size_t after : {size_t{0}, size_t{1}, size_t{15}, size_t{33}}) {
+        const std::string head(before, 'x'), tail(after, 'y');
+        const Appended whole = append(head + special + tail, "[");
+        EXPECT_EQ(whole.text, "[\"" + head + escaped + tail + "\"")
+            << "special " << alone.text << " after " << before << " bytes";
+        EXPECT_EQ(whole.valid, alone.valid);
+      }
+    }
+  }
+}
+
+// Six bytes out for every byte in: the string must grow as it is written.
+TEST(AppendJsonString, TextOfNothingButEscapesGrowsTheOutputAsItGoes) {
+  for (size_t n : {size_t{1}, size_t{17}, size_t{1000}, size_t{70000}}) {
+    const Appended a = append(std::string(n, '\x01'), "prefix");
+    std::string expected = "prefix\"";
+    for (size_t k = 0; k < n; ++k)
+      expected += "\\u0001";
+    EXPECT_EQ(a.text, expected + "\"");
+  }
+}
+
 TEST(IsValidUtf8, AcceptsValidText) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("ascii"));

@@ -1,6 +1,7 @@
 #include "common/crypto.h"
 #include "common/json_text.h"
 #include "common/json_value.h"
+#include "common/record_scanner.h"
 #include "common/source_record.h"
 #include "common/stages/transform.h"
 #include "common/stream.h"
@@ -662,6 +663,47 @@ TEST(TransformFastPath, WritesTheFullParsersRowsByteForByte) {
       EXPECT_GT(taken, 400u);
     else
       EXPECT_EQ(taken, 0u);
+  }
+}
+
+// The hot path cuts a long line in its escaped form: escapes and characters
+// of every length at and around each cut, and lines that decode to exactly
+// the limit or one byte over it.
+TEST(TransformFastPath, CutsLongLinesWhereTheFullPathDoes) {
+  std::vector<std::string> lines;
+  for (size_t size : {size_t{1023}, size_t{1024}, size_t{1025}, size_t{5000}, size_t{70000}})
+    lines.push_back(tricky_line(size, 1024));
+  for (const std::string unit : {"\"", "\x01", "\xE2\x80\xA8", "\xC3\xA9", "\xF0\x9F\x98\x80"}) {
+    for (size_t before : {size_t{1019}, size_t{1020}, size_t{1021}, size_t{1022}, size_t{1023}}) {
+      lines.push_back(std::string(before, 'a') + unit + std::string(1030, 'b'));
+      lines.push_back(std::string(before, 'a') + unit);
+    }
+    std::string dense;
+    while (dense.size() < 3000)
+      dense += unit;
+    lines.push_back(dense);
+  }
+  for (const TransformConfig& config : fast_path_configs()) {
+    if (!config.time_field.empty()) continue;
+    TransformConfig small = config;
+    small.max_field_bytes = 1024;
+    FixedClock clock(kNow);
+    Transformer fast(small, clock), full(small, clock);
+    for (const std::string& line : lines) {
+      const SourceRecord record = make_record(line);
+      std::string expected, got, source;
+      full.transform(record, expected);
+      append_source_record(
+          source, source_record_prefix(record.bucket, record.key, record.event_time, record.etag),
+          record.index, record.line);
+      source.pop_back();
+      SourceRecordView scanned;
+      ASSERT_TRUE(scan_source_record(source, &scanned));
+      ASSERT_TRUE(fast.transform(scanned, got));
+      EXPECT_EQ(got, expected) << line.size() << " bytes";
+    }
+    EXPECT_EQ(fast.stats().rows, full.stats().rows);
+    EXPECT_EQ(fast.stats().split_records, full.stats().split_records);
   }
 }
 
