@@ -78,7 +78,7 @@ std::string attempts_note(int attempts) {
   return "(after " + std::to_string(attempts) + (attempts == 1 ? " attempt)" : " attempts)");
 }
 
-Backoff::Backoff(RetryPolicy policy, uint64_t seed) : policy_(policy), rng_(seed) {}
+Backoff::Backoff(RetryPolicy policy, std::optional<uint64_t> seed) : policy_(policy), seed_(seed) {}
 
 Millis Backoff::delay(int retry, std::optional<Millis> retry_after,
                       std::optional<Millis> time_left) {
@@ -88,7 +88,8 @@ Millis Backoff::delay(int retry, std::optional<Millis> retry_after,
   ceiling = std::min<long long>(ceiling, policy_.max_delay.count());
   if (time_left) ceiling = std::max<long long>(0, std::min<long long>(ceiling, time_left->count()));
   std::uniform_int_distribution<long long> pick(0, ceiling);
-  Millis jittered(pick(rng_));
+  if (!rng_) rng_.emplace(seed_ ? *seed_ : std::random_device{}());
+  Millis jittered(pick(*rng_));
   // Honour Retry-After, but no server holds us longer than kMaxRetryAfter.
   if (retry_after && *retry_after > jittered) return std::min(*retry_after, kMaxRetryAfter);
   return jittered;
