@@ -301,5 +301,59 @@ class Install(unittest.TestCase):
                 self.assertEqual(r.returncode, 4)
 
 
+class Revision(unittest.TestCase):
+    """cmake/c42_revision.cmake, which every build runs, on a copy of the
+    driver in a source folder of its own."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="c42-revision-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.source = os.path.join(self.tmp, "source")
+        self.binary = os.path.join(self.tmp, "build")
+        os.makedirs(os.path.join(self.source, "scripts"))
+        shutil.copy(os.path.join(SOURCE_DIR, "scripts", DRIVER),
+                    os.path.join(self.source, "scripts", DRIVER))
+
+    def generate(self, version=None, source=None):
+        return run(["cmake", "-DSOURCE_DIR=" + (source or self.source),
+                    "-DBINARY_DIR=" + self.binary,
+                    "-DVERSION=" + (version or project_version()),
+                    "-P", os.path.join(SOURCE_DIR, "cmake", "c42_revision.cmake")])
+
+    def generated(self, name):
+        return os.path.join(self.binary, "generated", name)
+
+    def test_outside_a_checkout_the_revision_is_unknown(self):
+        r = self.generate()
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        with open(self.generated("c42_revision.cpp")) as f:
+            self.assertIn('kGitRevision[] = "unknown";', f.read())
+        os.chmod(self.generated(DRIVER), 0o755)
+        r = run([self.generated(DRIVER), "--version"], env=clean_env())
+        self.assertEqual(r.stdout.decode(), "c42-ship %s (git unknown)\n" % project_version())
+
+    def test_in_the_checkout_the_revision_is_head(self):
+        r = self.generate(source=SOURCE_DIR)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        with open(self.generated("c42_revision.cpp")) as f:
+            self.assertIn('kGitRevision[] = "%s";' % expected_revision(), f.read())
+        with open(self.generated(DRIVER)) as f:
+            self.assertIn("\nreadonly REVISION=%s\n" % expected_revision(), f.read())
+
+    def test_unchanged_files_are_not_written_again(self):
+        self.assertEqual(self.generate().returncode, 0)
+        before = [os.stat(self.generated(n)).st_mtime_ns for n in ["c42_revision.cpp", DRIVER]]
+        os.utime(self.generated(DRIVER), ns=(1, 1))
+        os.utime(self.generated("c42_revision.cpp"), ns=(1, 1))
+        self.assertEqual(self.generate().returncode, 0)
+        after = [os.stat(self.generated(n)).st_mtime_ns for n in ["c42_revision.cpp", DRIVER]]
+        self.assertEqual(after, [1, 1], "rewritten although unchanged (was %s)" % before)
+
+    def test_the_driver_must_carry_the_project_version(self):
+        r = self.generate(version="9.9.9")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("make them equal", r.stderr.decode())
+
+
 if __name__ == "__main__":
     unittest.main()
