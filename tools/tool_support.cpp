@@ -125,7 +125,10 @@ int guarded(const std::function<int()>& body) {
 
 Status parse(CLI::App& app, int argc, char** argv) {
   app.name(g_name); // the usage line names the tool, not the path it ran from
-  app.set_version_flag("--version", std::string(C42_VERSION));
+  // The version, and the git revision the build was made from, so that a
+  // report names the exact sources; c42-ship prints the same.
+  const std::string version = std::string(C42_VERSION) + " (git " + kGitRevision + ")";
+  app.set_version_flag("--version", version);
   for (CLI::Option* option : app.get_options())
     option->disable_flag_override();
   try {
@@ -134,7 +137,7 @@ Status parse(CLI::App& app, int argc, char** argv) {
     std::cout << app.help();
     std::exit(std::cout.flush() ? exit_status(Outcome::kOk) : exit_status(Outcome::kOutputFailed));
   } catch (const CLI::CallForVersion&) {
-    std::cout << g_name << " " << C42_VERSION << "\n";
+    std::cout << g_name << " " << version << "\n";
     std::exit(std::cout.flush() ? exit_status(Outcome::kOk) : exit_status(Outcome::kOutputFailed));
   } catch (const CLI::ParseError& e) {
     // CLI11 says "release was given a disallowed flag override" for

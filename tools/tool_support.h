@@ -39,6 +39,11 @@ Report stderr_report();
 // Outcome::kInternal, never an abort.
 int guarded(const std::function<int()>& body);
 
+// The git revision the tools were built from, such as "5594021", or
+// "unknown" when the sources were not a git checkout. The build writes its
+// definition at every build (cmake/c42_revision.cmake).
+extern const char kGitRevision[];
+
 // Parses the command line. --help and --version print to standard output
 // and end the process there (status 0, or 6 when that write fails), as
 // llvm-objcopy's option parser does; any other problem comes back as an
