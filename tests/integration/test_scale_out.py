@@ -18,16 +18,14 @@ C42_SCALE_OBJECTS and C42_SCALE_LINES change the size of the export.
 """
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import dataset  # noqa: E402
 import peers  # noqa: E402
-from test_faults import Delivered  # noqa: E402
+from test_faults import Delivered, clean_env  # noqa: E402
 from tools import BIN_DIR, finish_driver, start_driver  # noqa: E402
 
 INSTANCES = 4
@@ -39,41 +37,23 @@ BUDGET = 60
 HARD_LIMIT = 90
 
 
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "LA_", "SQS_", "C42_"))}
-    env.update(extra)
-    return env
-
-
-class ScaleOut(unittest.TestCase):
-    def setUp(self):
-        self.workdir = tempfile.mkdtemp(prefix="c42-scale-")
-        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
-        self.moto = peers.Moto(os.path.join(self.workdir, "moto.log"))
-        self.addCleanup(self.moto.stop)
-        self.la = peers.LogAnalytics(self.workdir)
-        self.addCleanup(self.la.stop)
-        self.s3 = self.moto.client("s3")
-        self.sqs = self.moto.client("sqs")
-        self.bucket, _ = dataset.new_bucket_and_queue(self.s3, self.sqs)
-        self.delivered = Delivered(self.la.store)
+class ScaleOut(peers.MotoCase):
+    WITH_LA = True
 
     def ship(self, name, instances):
         """Publishes the export under its own prefix on a queue of its own,
         starts `instances` runs at once and waits for all of them; returns
         (published {key: lines}, seconds from the first start to the last
         end, [statistics of each run])."""
-        queue = self.sqs.create_queue(QueueName="c42-%s-%s" % (name, os.urandom(4).hex()))
-        queue = queue["QueueUrl"]
+        queue = self.new_queue()
         # The same seed: the same lines in both phases, under other keys.
-        published = dataset.publish(self.s3, self.sqs, queue, self.bucket, OBJECTS, seed=7,
+        published = dataset.publish(self.s3, self.sqs, queue, self.new_bucket(), OBJECTS, seed=7,
                                     lines_per_object=LINES_PER_OBJECT,
                                     prefix="code42/%s/" % name)
         config = os.path.join(self.workdir, "%s.conf" % name)
         with open(config, "w") as f:
             f.write("SQS_QUEUE_URL=%s\nC42_BIN_DIR=%s\n" % (queue, BIN_DIR))
-        env = clean_env(TMPDIR=self.workdir, **self.moto.tool_env(), **self.la.tool_env())
+        env = clean_env(TMPDIR=self.workdir, **self.env, **self.la.tool_env())
         args = ["--config", config, "--json", "--budget", str(BUDGET),
                 "--hard-limit", str(HARD_LIMIT)]
         started = time.monotonic()
@@ -84,16 +64,15 @@ class ScaleOut(unittest.TestCase):
             self.assertEqual(status, 0, err)
             stats.append(run_stats)
         elapsed = time.monotonic() - started
-        a = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
-        self.assertEqual((a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]),
-                         ("0", "0"), "messages left on the queue")
+        self.assertEqual(self.queue_counts(queue), (0, 0), "messages left on the queue")
         return published, elapsed, stats
 
     def check_delivered(self, published):
         """Every line of every object arrived whole, byte for byte; returns
         how many extra copies of them arrived."""
-        self.delivered.refresh()
-        got = self.delivered.lines()
+        delivered = Delivered(self.la.store)
+        delivered.refresh()
+        got = delivered.lines()
         lost = [(key, line[:60]) for key, lines in published.items() for line in lines
                 if got[(key, line.encode("utf-8"))] < 1]
         self.assertEqual(lost, [], "lines missing in the stand-in")
