@@ -60,6 +60,9 @@ struct BeginLine {
 // message itself.
 inline constexpr const char* kUnstarted = "unstarted";    // no object of it had started
 inline constexpr const char* kInProgress = "in-progress"; // abandoned part way
+// A dry run (la-post --output) wrote the records instead of posting them:
+// nothing was delivered, and the message may be received again at once.
+inline constexpr const char* kDryRun = "dry-run";
 
 struct EndLine {
   MessageRef ref;
@@ -74,7 +77,7 @@ struct EndLine {
   // the span also holds other messages' records). Absent (-1) until a sink has seen the end line;
   // sqs-ack deletes only delivered-and-ok messages.
   int64_t delivered = -1;
-  // Empty, kUnstarted or kInProgress.
+  // Empty, kUnstarted, kInProgress or kDryRun.
   std::string interrupted;
   // Copied by s3-fetch from the message line, so that sqs-ack can
   // quarantine a message that keeps failing with what it said: how often

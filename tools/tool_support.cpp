@@ -282,6 +282,17 @@ Result<int> open_side_channel(const std::string& path, bool for_writing) {
   return fd;
 }
 
+Result<int> open_output_file(const std::string& path) {
+  for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"})
+    if (path.compare(0, std::strlen(prefix), prefix) == 0) return open_side_channel(path, true);
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  } while (fd < 0 && errno == EINTR && !termination_requested());
+  if (fd < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
 std::string read_secret_file(const std::string& path, std::string* error) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {

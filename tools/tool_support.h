@@ -120,6 +120,11 @@ void add_check_config(CLI::App& app, bool& check);
 // created, mode 0600). The descriptor is close-on-exec.
 Result<int> open_side_channel(const std::string& path, bool for_writing);
 
+// Opens a file a tool writes its result to (la-post --output): /dev/fd/N as
+// open_side_channel does; any other path is created or truncated (mode
+// 0600: it holds the data being shipped). The descriptor is close-on-exec.
+Result<int> open_output_file(const std::string& path);
+
 // Reads a secret from a file (trailing newline removed); empty on failure
 // with *error set. Secrets never come from flag values, which `ps` shows.
 std::string read_secret_file(const std::string& path, std::string* error);

@@ -144,6 +144,11 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
   // result (or a second entry for one receipt handle in a batch, which SQS
   // answers by failing the whole batch).
   std::set<std::string> decided;
+  struct Released {
+    MessageRef ref;
+    std::string reason;
+  };
+  std::vector<Released> dry_run; // released at the end of the input
 
   StageInput::Handlers handlers;
   handlers.before_read = [&] {
@@ -187,6 +192,13 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
       batcher.add_release(end->ref, reason);
       return Status::success();
     }
+    // A dry run only looked at it. Released once the input ends, when the
+    // receiving is over: released now, it would be received again by the
+    // same run, and again, until its budget was spent.
+    if (end->interrupted == kDryRun) {
+      dry_run.push_back(Released{end->ref, reason});
+      return Status::success();
+    }
     // Failed for a reason of its own, often enough: a poison message that
     // would otherwise come back until the queue's retention drops it.
     if (!end->ok && end->interrupted.empty() && config.quarantine_after > 0 &&
@@ -218,6 +230,8 @@ Outcome run_ack(const AckConfig& config, MessageDeleter& deleter, LineReader& in
   };
 
   Outcome outcome = input.run(handlers);
+  for (const Released& message : dry_run)
+    batcher.add_release(message.ref, message.reason);
   batcher.flush_all();
   // Messages whose end never came: an upstream stage stopped mid-way.
   for (const auto& [key, ref] : open) {

@@ -133,6 +133,8 @@ struct Poster::Impl {
     stats.records_posted += records - failed_records;
     stats.records_failed += failed_records;
     ++(result.ok ? stats.chunks_posted : stats.chunks_failed);
+    if (result.ok) stats.bytes_posted += chunk.batch.body.size();
+    if (result.attempts > 1) stats.retries += uint64_t(result.attempts - 1);
     if (!result.ok && !result.fatal && !fatal && !result.out_of_time && !out_of_time) {
       for (const FailedRecords& part : failed)
         repeated(Severity::kError, "chunks failed",
@@ -169,15 +171,27 @@ struct Poster::Impl {
       if (item.end_of) {
         Span& span = *item.end_of;
         if (span.pending > 0) return;
+        // In a dry run: whether it would have been ok (the exit status).
         bool ok = span.end.ok && !span.failed;
         Json::Value& end = span.end_json;
-        end["ok"] = ok;
-        end["delivered"] = Json::UInt64(span.delivered);
         if (span.failed && span.end.error.empty()) end["error"] = span.error;
-        // Says that the message is not to blame (sqs-ack never quarantines
-        // it); an earlier stage's mark stays.
-        if (span.cut_short && string_member(end, "interrupted").empty())
-          end["interrupted"] = kInProgress;
+        if (config.dry_run) {
+          // Nothing was delivered, and the reason is the run, not the
+          // message: sqs-ack releases it and never quarantines it.
+          end["ok"] = false;
+          end["delivered"] = 0;
+          end["written"] = Json::UInt64(span.delivered);
+          if (string_member(end, "error").empty())
+            end["error"] = "dry run: records written to " + config.dry_run_target + ", not posted";
+          end["interrupted"] = kDryRun;
+        } else {
+          end["ok"] = ok;
+          end["delivered"] = Json::UInt64(span.delivered);
+          // Says that the message is not to blame (sqs-ack never
+          // quarantines it); an earlier stage's mark stays.
+          if (span.cut_short && string_member(end, "interrupted").empty())
+            end["interrupted"] = kInProgress;
+        }
         ++(ok ? stats.messages_ok : stats.messages_failed);
         item.line = to_control_line(end);
         item.end_of.reset();
@@ -287,6 +301,7 @@ struct Poster::Impl {
       value["ok"] = false;
       value["delivered"] = 0;
       if (string_member(value, "error").empty()) value["error"] = "end line without a begin line";
+      if (config.dry_run) value["interrupted"] = kDryRun;
       ++stats.messages_failed;
       emit(OutputItem{to_control_line(value), nullptr});
       return Status::success();
@@ -354,10 +369,18 @@ Outcome Poster::run(LineReader& in) {
   Json::Value summary(Json::objectValue);
   summary[kControlKey] = "stats";
   summary["tool"] = impl.config.tool;
-  summary["records_posted"] = Json::UInt64(stats_.records_posted);
+  if (impl.config.dry_run) {
+    summary["records_posted"] = 0;
+    summary["records_written"] = Json::UInt64(stats_.records_posted);
+  } else {
+    summary["records_posted"] = Json::UInt64(stats_.records_posted);
+  }
   summary["records_failed"] = Json::UInt64(stats_.records_failed);
   summary["chunks_posted"] = Json::UInt64(stats_.chunks_posted);
   summary["chunks_failed"] = Json::UInt64(stats_.chunks_failed);
+  summary[impl.config.dry_run ? "bytes_written" : "bytes_posted"] =
+      Json::UInt64(stats_.bytes_posted);
+  summary["retries"] = Json::UInt64(stats_.retries);
   if (!impl.output_failed && !impl.out.write_line(to_control_line(summary)).ok())
     impl.output_failed = true;
   if (!impl.out.flush().ok()) impl.output_failed = true;

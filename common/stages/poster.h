@@ -33,6 +33,13 @@ struct PostConfig {
   // --pass-records). Held back behind a waiting end line like any line, so
   // the output holds at most the records of the chunks in flight.
   bool pass_records = false;
+  // The senders write the request bodies somewhere instead of posting them
+  // (la-post --output). Every end line then says ok false with interrupted
+  // "dry-run", whatever the senders answered, so that sqs-ack deletes
+  // nothing and releases every message; "written" counts the span's records
+  // written, and the stats line has records_written, not records_posted.
+  bool dry_run = false;
+  std::string dry_run_target; // where the bodies went, for the end lines' error
 };
 
 struct PostStats {
@@ -41,6 +48,10 @@ struct PostStats {
   std::atomic<uint64_t> records_failed{0};
   std::atomic<uint64_t> chunks_posted{0};
   std::atomic<uint64_t> chunks_failed{0};
+  // Body bytes (before any compression) of the chunks accepted whole.
+  std::atomic<uint64_t> bytes_posted{0};
+  // Tries beyond the first, over all chunks: how hard the service was.
+  std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> messages_ok{0};
   std::atomic<uint64_t> messages_failed{0};
 };

@@ -555,6 +555,27 @@ TEST(AckerRelease, UnstartedMessagesAreReleasedWithoutTheFlag) {
   EXPECT_TRUE(o.warnings.empty());
 }
 
+TEST(AckerRelease, DryRunMessagesAreReleasedWhenTheInputEnds) {
+  FakeDeleter deleter;
+  // As la-post --output writes them: not ok, nothing delivered; released
+  // only once the input ends, so that the run's own receiving, still going
+  // on, does not take them again.
+  std::string input =
+      failed_span("1", "dry run: records written to out.ndjson, not posted", kDryRun) +
+      failed_span("2", "s3://b/k: NoSuchKey", kDryRun) + span("3", true, 1);
+  AckRun o = run(input, deleter);
+  ASSERT_EQ(deleter.calls.size(), 2u);
+  EXPECT_FALSE(deleter.calls[0].release);
+  EXPECT_EQ(receipts(deleter.calls[0]), (std::vector<std::string>{"rh-3"}));
+  EXPECT_TRUE(deleter.calls[1].release) << "a dry run deletes nothing";
+  EXPECT_EQ(receipts(deleter.calls[1]), (std::vector<std::string>{"rh-1", "rh-2"}));
+  EXPECT_EQ(deleter.calls[1].entries[0].visibility_timeout, 0);
+  EXPECT_EQ(o.results["id-1"].action, "released");
+  EXPECT_EQ(o.results["id-2"].action, "released");
+  EXPECT_EQ(o.results["id-2"].reason, "s3://b/k: NoSuchKey");
+  EXPECT_EQ(o.stats.released, 2u);
+}
+
 // --- quarantine ---
 
 class FakeQuarantine final : public Quarantine {
@@ -613,10 +634,12 @@ TEST(AckerQuarantine, MessageFailingOftenEnoughIsStoredThenDeleted) {
 TEST(AckerQuarantine, FailuresOfTheRunNeverCount) {
   QuarantineRun q;
   AckRun o = q(poison_span("1", 9, "not started: stopped", kUnstarted) +
-               poison_span("2", 9, "posting failed: the deadline passed", kInProgress));
+               poison_span("2", 9, "posting failed: the deadline passed", kInProgress) +
+               poison_span("3", 9, "s3://b/k: NoSuchKey", kDryRun));
   EXPECT_TRUE(q.quarantine.entries.empty());
   EXPECT_EQ(o.results["id-1"].action, "released");
   EXPECT_EQ(o.results["id-2"].action, "kept");
+  EXPECT_EQ(o.results["id-3"].action, "released") << "a dry run quarantines nothing";
   EXPECT_EQ(o.stats.quarantined, 0u);
 }
 

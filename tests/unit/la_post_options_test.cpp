@@ -218,5 +218,27 @@ TEST(LaPostOptionsTest, PassRecordsAndCheckConfig) {
   EXPECT_TRUE(parse({"--check-config"}, ingestion_env())->check_only);
 }
 
+TEST(LaPostOptionsTest, OutputNeedsNoCredentialsOrEndpoint) {
+  auto collector = parse({"--output", "bodies.ndjson"});
+  ASSERT_TRUE(collector.ok()) << collector.error().message;
+  EXPECT_EQ(collector->api, Api::kDataCollector);
+  EXPECT_TRUE(collector->post.dry_run);
+  EXPECT_EQ(collector->post.dry_run_target, "bodies.ndjson");
+  EXPECT_EQ(collector->post.chunk_bytes, la::kDataCollectorMaxBodyBytes);
+
+  auto ingestion = parse({"--api", "ingestion", "--output", "bodies.ndjson"});
+  ASSERT_TRUE(ingestion.ok()) << ingestion.error().message;
+  EXPECT_EQ(ingestion->api, Api::kIngestion);
+  EXPECT_EQ(ingestion->post.chunk_bytes, la::kLogsIngestionMaxRequestBytes)
+      << "the bodies are cut as the API would have them";
+}
+
+TEST(LaPostOptionsTest, OutputNeedsAName) {
+  expect_error(parse({"--output", ""}), ErrorKind::kUsage, "--output needs a file name");
+  auto posting = parse({}, collector_env());
+  ASSERT_TRUE(posting.ok());
+  EXPECT_FALSE(posting->post.dry_run);
+}
+
 } // namespace
 } // namespace c42::la_post

@@ -78,6 +78,8 @@ public:
       r.error = r.failed.front().error;
     } else {
       r.ok = true;
+      // Accepted on the third try.
+      if (body.find("RETRIED") != std::string::npos) r.attempts = 3;
     }
     return r;
   }
@@ -842,6 +844,62 @@ TEST_F(PosterTest, ManySpansAcrossWorkersAllSettleInOrder) {
     EXPECT_EQ(ends[m].ref.message_id, "id-" + std::to_string(m)) << "end lines keep input order";
     EXPECT_EQ(ends[m].ok, m != 18) << m;
   }
+}
+
+TEST_F(PosterTest, StatsCountBodyBytesAcceptedAndRetries) {
+  config.chunk_records = 2;
+  PostRun r = run(rec("a") + "\n" + rec("b") + "\n" + rec("RETRIED") + "\n" + rec("FAIL") + "\n" +
+                  rec("c") + "\n");
+  const std::string first = "[" + rec("a") + "," + rec("b") + "]";
+  const std::string third = "[" + rec("c") + "]";
+  ASSERT_EQ(script.bodies.size(), 3u);
+  EXPECT_EQ(r.stats()["bytes_posted"].asUInt64(), first.size() + third.size())
+      << "a failed chunk's bytes are not posted";
+  EXPECT_EQ(r.stats()["retries"].asUInt64(), 0u) << "the RETRIED chunk failed with FAIL";
+  script.bodies.clear();
+  PostRun again = run(rec("RETRIED") + "\n");
+  EXPECT_EQ(again.stats()["retries"].asUInt64(), 2u);
+  EXPECT_EQ(again.stats()["bytes_posted"].asUInt64(), rec("RETRIED").size() + 2);
+}
+
+// --- dry run (la-post --output) ---
+
+TEST_F(PosterTest, DryRunEndLinesAreNeverDeletableAndCountWhatWasWritten) {
+  config.dry_run = true;
+  config.dry_run_target = "bodies.ndjson";
+  PostRun r = run(begin_line("1") + rec("a") + "\n" + rec("b") + "\n" + end_line("1") +
+                  begin_line("2") + rec("FAIL") + "\n" + end_line("2") + begin_line("3") +
+                  end_line("3", false, "s3://b/k: NoSuchKey"));
+  EndLine one = r.end_of("1");
+  EXPECT_FALSE(one.ok) << "sqs-ack must not delete what was not posted";
+  EXPECT_EQ(one.delivered, 0);
+  EXPECT_EQ(one.interrupted, kDryRun);
+  EXPECT_EQ(one.error, "dry run: records written to bodies.ndjson, not posted");
+  EXPECT_EQ(r.end_of("2").interrupted, kDryRun);
+  EXPECT_EQ(r.end_of("2").error, "posting failed: HTTP 400: InvalidDataFormat");
+  EXPECT_EQ(r.end_of("3").interrupted, kDryRun);
+  EXPECT_EQ(r.end_of("3").error, "s3://b/k: NoSuchKey");
+  bool seen = false;
+  for (const Json::Value& v : r.lines) {
+    if (control_kind(v) != "end" || v["message_id"] != "id-1") continue;
+    EXPECT_EQ(v["written"].asUInt64(), 2u);
+    seen = true;
+  }
+  EXPECT_TRUE(seen);
+  const Json::Value& s = r.stats();
+  EXPECT_EQ(s["records_posted"].asUInt64(), 0u);
+  EXPECT_EQ(s["records_written"].asUInt64(), 2u);
+  // The status still says whether everything would have gone through.
+  EXPECT_EQ(r.outcome, Outcome::kPartial);
+  EXPECT_EQ(r.messages_ok, 1u);
+  EXPECT_EQ(r.messages_failed, 2u);
+}
+
+TEST_F(PosterTest, DryRunEndWithoutBeginIsMarkedToo) {
+  config.dry_run = true;
+  PostRun r = run(end_line("9"));
+  EXPECT_FALSE(r.end_of("9").ok);
+  EXPECT_EQ(r.end_of("9").interrupted, kDryRun);
 }
 
 } // namespace

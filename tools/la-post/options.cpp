@@ -78,6 +78,12 @@ Result<Config> parse_options(int argc, char** argv, const Environment& env) {
   app.add_flag("--pass-records", config.post.pass_records,
                "Write every record to standard output too, in order with the control lines, so "
                "that a second la-post can post them to the other API.");
+  app.add_option("--output", config.output,
+                 "Post nothing: write each request body that would be sent (a JSON array of "
+                 "records, before any compression) to FILE, one per line, and write every end "
+                 "line not ok with interrupted \"dry-run\", so that sqs-ack deletes nothing and "
+                 "releases the messages. Needs no credentials, endpoint or network.")
+      ->type_name("FILE");
   tool::add_network_options(app, network);
   tool::add_check_config(app, config.check_only);
   app.footer("See la-post(1) and c42-stream(7).");
@@ -116,6 +122,14 @@ Result<Config> parse_options(int argc, char** argv, const Environment& env) {
   if (!limits.ok()) return limits.error();
   config.retry = limits->retry;
   config.timeouts = limits->timeouts;
+  if (app.count("--output") > 0) {
+    if (config.output.empty()) return tool::usage("--output needs a file name");
+    // Only the API's limits shape the bodies; where they would go and the
+    // credentials are not needed to write them.
+    config.post.dry_run = true;
+    config.post.dry_run_target = config.output;
+    return config;
+  }
 
   if (config.api == Api::kIngestion) {
     la::LogsIngestionTarget& target = config.ingestion;

@@ -21,6 +21,9 @@ struct Config {
   RetryPolicy retry; // the run's deadline and --max-attempts
   Timeouts timeouts;
   bool check_only = false;
+  // --output: write the request bodies here instead of posting them; no
+  // credentials or network are needed then.
+  std::string output;
 };
 
 Result<Config> parse_options(int argc, char** argv, const Environment& env);
