@@ -56,19 +56,36 @@ Result<S3Addressing> resolve_s3_addressing(const Environment& env, const std::st
   return addressing;
 }
 
-std::string s3_object_url(const S3Addressing& addressing, const std::string& bucket,
-                          const std::string& key) {
+namespace {
+
+// The URL up to the object key: "https://host/bucket" path-style, else
+// "https://bucket.host"; `path_style` says which it was.
+std::string s3_base_url(const S3Addressing& addressing, const std::string& bucket,
+                        bool* path_style) {
   const Url& ep = addressing.endpoint;
   std::string base_path = ep.path == "/" ? "" : ep.path;
   if (!base_path.empty() && base_path.back() == '/') base_path.pop_back();
   // Dotted bucket names break TLS wildcard certificates when virtual-hosted.
-  bool path_style =
+  *path_style =
       addressing.path_style || (ep.scheme == "https" && bucket.find('.') != std::string::npos);
-  if (path_style)
-    return ep.origin() + base_path + "/" + uri_encode(bucket, true) + "/" + uri_encode(key, false);
+  if (*path_style) return ep.origin() + base_path + "/" + uri_encode(bucket, true);
   Url virtual_host = ep;
   virtual_host.host = bucket + "." + ep.host;
-  return virtual_host.origin() + base_path + "/" + uri_encode(key, false);
+  return virtual_host.origin() + base_path;
+}
+
+} // namespace
+
+std::string s3_object_url(const S3Addressing& addressing, const std::string& bucket,
+                          const std::string& key) {
+  bool path_style = false;
+  return s3_base_url(addressing, bucket, &path_style) + "/" + uri_encode(key, false);
+}
+
+std::string s3_bucket_url(const S3Addressing& addressing, const std::string& bucket) {
+  bool path_style = false;
+  std::string base = s3_base_url(addressing, bucket, &path_style);
+  return path_style ? base : base + "/";
 }
 
 } // namespace c42::aws

@@ -33,4 +33,8 @@ Result<S3Addressing> resolve_s3_addressing(const Environment& env, const std::st
 std::string s3_object_url(const S3Addressing& addressing, const std::string& bucket,
                           const std::string& key);
 
+// The URL of the bucket itself, for bucket operations such as
+// ListObjectsV2: https://bucket.host/ or, path-style, https://host/bucket.
+std::string s3_bucket_url(const S3Addressing& addressing, const std::string& bucket);
+
 } // namespace c42::aws

@@ -1,7 +1,9 @@
 #include "common/aws/s3_client.h"
 
+#include "common/aws/xml_text.h"
 #include "common/decimal.h"
 #include "common/time_format.h"
+#include "common/uri.h"
 
 #include <cstdint>
 #include <optional>
@@ -83,7 +85,60 @@ std::string resume_refusal(const HttpResponse& head, uint64_t offset, const std:
   return "";
 }
 
+// The elements <name>...</name> of `xml` in order, each as its inner text
+// (still XML-encoded): Contents of a ListBucketResult, which holds up to
+// 1000 of them.
+std::vector<std::string_view> elements(std::string_view xml, std::string_view name) {
+  const std::string open = "<" + std::string(name) + ">";
+  const std::string close = "</" + std::string(name) + ">";
+  std::vector<std::string_view> out;
+  for (size_t at = xml.find(open); at != std::string_view::npos; at = xml.find(open, at)) {
+    size_t inner = at + open.size();
+    size_t end = xml.find(close, inner);
+    if (end == std::string_view::npos) break;
+    out.push_back(xml.substr(inner, end - inner));
+    at = end + close.size();
+  }
+  return out;
+}
+
 } // namespace
+
+Result<ListObjectsPage> parse_list_objects_v2(std::string_view xml) {
+  if (xml.find("<ListBucketResult") == std::string_view::npos)
+    return make_error("ListObjectsV2 reply is not a ListBucketResult");
+  ListObjectsPage page;
+  const bool url_encoded = xml_text(xml, "EncodingType").value_or("") == "url";
+  page.truncated = xml_text(xml, "IsTruncated").value_or("") == "true";
+  page.next_continuation_token = xml_text(xml, "NextContinuationToken").value_or("");
+  if (page.truncated && page.next_continuation_token.empty())
+    return make_error("ListObjectsV2 reply is truncated but has no NextContinuationToken");
+  for (std::string_view contents : elements(xml, "Contents")) {
+    auto key = xml_text(contents, "Key");
+    if (!key || key->empty()) return make_error("ListObjectsV2 reply has Contents without a Key");
+    S3ListedObject object;
+    if (url_encoded) {
+      auto decoded = percent_decode(*key, true);
+      if (!decoded.ok())
+        return make_error("ListObjectsV2 reply has a malformed URL-encoded Key: " +
+                          decoded.error().message);
+      object.key = std::move(decoded).value();
+    } else {
+      object.key = std::move(*key);
+    }
+    if (auto modified = xml_text(contents, "LastModified")) {
+      auto parsed = parse_iso8601(*modified);
+      if (!parsed.ok())
+        return make_error("ListObjectsV2 reply has a malformed LastModified '" +
+                          modified->substr(0, 40) + "'");
+      object.last_modified = *parsed;
+    }
+    object.etag = xml_text(contents, "ETag").value_or("");
+    object.size = parse_decimal(xml_text(contents, "Size").value_or("")).value_or(0);
+    page.objects.push_back(std::move(object));
+  }
+  return page;
+}
 
 S3Client::S3Client(ServiceContext context, S3Addressing addressing)
     : ctx_(std::move(context)), addressing_(std::move(addressing)) {}
@@ -208,6 +263,33 @@ Result<S3GetResult> S3Client::get_object(const std::string& bucket, const std::s
     return make_error("cannot get " + where + ": " + run.status.error().message,
                       run.status.error().kind);
   return result;
+}
+
+Result<ListObjectsPage> S3Client::list_objects_v2(const std::string& bucket,
+                                                  const ListObjectsRequest& request) {
+  // Keys come URL-encoded (encoding-type=url): XML 1.0 cannot carry every
+  // character a key may hold.
+  std::string query = "list-type=2&encoding-type=url&max-keys=" + std::to_string(request.max_keys);
+  if (!request.prefix.empty()) query += "&prefix=" + uri_encode(request.prefix, true);
+  if (!request.continuation_token.empty())
+    query += "&continuation-token=" + uri_encode(request.continuation_token, true);
+  else if (!request.start_after.empty())
+    query += "&start-after=" + uri_encode(request.start_after, true);
+  HttpRequest http_request;
+  http_request.method = "GET";
+  http_request.url = s3_bucket_url(addressing_, bucket) + "?" + query;
+  const std::string where = "s3://" + bucket + "/" + request.prefix;
+  auto outcome = call_with_retries(ctx_, http_request, Signing::kSigV4S3);
+  if (!outcome.ok())
+    return make_error("cannot list " + where + ": " + outcome.error().message,
+                      outcome.error().kind);
+  const HttpResponse& response = outcome->response;
+  if (response.status < 200 || response.status > 299)
+    return make_error("cannot list " + where + ": " +
+                      describe_service_error(response.status, response.body));
+  auto page = parse_list_objects_v2(response.body);
+  if (!page.ok()) return make_error("cannot list " + where + ": " + page.error().message);
+  return page;
 }
 
 Status S3Client::put_object(const std::string& bucket, const std::string& key,

@@ -5,9 +5,12 @@
 #include "common/aws/aws_call.h"
 #include "common/aws/endpoints.h"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace c42::aws {
 
@@ -32,6 +35,36 @@ struct S3GetResult {
   int resumes = 0; // interrupted transfers continued with a Range request
 };
 
+// One ListObjectsV2 request: the page after `start_after` (first page) or
+// after `continuation_token` (later pages), at most `max_keys` keys.
+struct ListObjectsRequest {
+  std::string prefix;
+  std::string start_after;
+  std::string continuation_token;
+  int max_keys = 1000;
+};
+
+struct S3ListedObject {
+  std::string key; // decoded: ready for a GetObject request
+  std::optional<TimePoint> last_modified;
+  std::string etag;
+  uint64_t size = 0;
+};
+
+// One page of a listing, keys in S3's order (UTF-8 binary). When truncated,
+// next_continuation_token asks for the next page.
+struct ListObjectsPage {
+  std::vector<S3ListedObject> objects;
+  bool truncated = false;
+  std::string next_continuation_token;
+};
+
+// The ListBucketResult of a ListObjectsV2 reply. Keys are URL-decoded when
+// the reply says EncodingType url ('+' is a space, as S3 encodes them); a
+// truncated page without a NextContinuationToken is an error, since no
+// next page could be asked for.
+Result<ListObjectsPage> parse_list_objects_v2(std::string_view xml);
+
 class S3Client {
 public:
   S3Client(ServiceContext context, S3Addressing addressing);
@@ -46,6 +79,11 @@ public:
   Result<S3GetResult> get_object(const std::string& bucket, const std::string& key,
                                  const S3GetOptions& options,
                                  const std::function<bool(const char*, size_t)>& on_data);
+
+  // One page of ListObjectsV2 (list-type=2, encoding-type=url), retried as
+  // every call is. Needs s3:ListBucket on the bucket.
+  Result<ListObjectsPage> list_objects_v2(const std::string& bucket,
+                                          const ListObjectsRequest& request);
 
   // Stores `body` as the object (PutObject), replacing any object of that
   // key; retried as every call is. Success only on a 2xx.

@@ -69,6 +69,8 @@ ENV_READ = {
     "sqs-ack": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_SQS", "SQS_QUEUE_URL",
                                                      "AWS_ENDPOINT_URL_S3",
                                                      "AWS_S3_FORCE_PATH_STYLE"],
+    "s3-list": EDGE + AWS_COMMON + AZURE_IDENTITY + ["AWS_ENDPOINT_URL_S3",
+                                                     "AWS_S3_FORCE_PATH_STYLE"],
     "c42-ship": [],
 }
 
@@ -119,9 +121,9 @@ def exit_codes():
     return codes
 
 
-# The stage core each tool runs; what the core returns, the tool can too.
-CORES = {"sqs-poll": "poller", "s3-fetch": "fetcher", "c42-transform": "transform",
-         "la-post": "poster", "sqs-ack": "acker"}
+# The stage cores each tool runs; what a core returns, the tool can too.
+CORES = {"sqs-poll": ["poller"], "s3-fetch": ["fetcher"], "c42-transform": ["transform"],
+         "la-post": ["poster"], "sqs-ack": ["acker"], "s3-list": ["lister", "listing_checkpoint"]}
 
 
 def documented_statuses(section_text):
@@ -245,7 +247,7 @@ class ExitStatus(unittest.TestCase):
         # A configuration error (4) comes from the tool's own checks, though
         # the shared edge is where it becomes a status.
         own = set(re.findall(r"\b(?:Outcome|ErrorKind)::(kConfig)\b", text))
-        core = source("common", "stages", CORES[tool] + ".cpp")
+        core = "".join(source("common", "stages", c + ".cpp") for c in CORES[tool])
         if "StageInput" in core:
             core += source("common", "stages", "stage_input.cpp")
         edge = source("tools", "tool_support.cpp") + source("tools", "tool_support.h")

@@ -76,6 +76,14 @@ protected:
     return client.put_object("bkt", "q/m 1.json", body, "application/json");
   }
 
+  Result<ListObjectsPage> list(const ListObjectsRequest& request) {
+    ServiceContext ctx = test_support::service_context(http, credentials, clock, "s3");
+    ctx.retry.max_attempts = max_attempts;
+    ctx.sleeper = [this](Millis d) { sleeps.push_back(d); };
+    S3Client client(ctx, addressing);
+    return client.list_objects_v2("bkt", request);
+  }
+
   std::optional<std::string> header(size_t request, const char* name) const {
     if (request >= http.requests.size()) return std::nullopt;
     return find_header(http.requests[request].headers, name);
@@ -474,6 +482,114 @@ TEST_F(S3ClientTest, NotModifiedIsSkipped) {
   auto r = get(options);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->skipped);
+}
+
+// --- ListObjectsV2 ---
+
+// A ListBucketResult as S3 sends it with encoding-type=url: keys encoded
+// like a form, '+' for a space.
+const std::string kListPage =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+    "<Name>bkt</Name><Prefix>in%2F</Prefix><KeyCount>3</KeyCount><MaxKeys>3</MaxKeys>"
+    "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>"
+    "<Contents><Key>in%2Fa+b%2Bc.gz</Key><LastModified>2026-11-01T10:00:00.000Z</LastModified>"
+    "<ETag>&quot;abc&quot;</ETag><Size>12</Size><StorageClass>STANDARD</StorageClass></Contents>"
+    "<Contents><Key>in%2F%C3%A9t%C3%A9%0Aline%26amp</Key>"
+    "<LastModified>2026-11-01T11:00:00.500Z</LastModified><ETag>&quot;d&quot;</ETag>"
+    "<Size>0</Size></Contents>"
+    "<Contents><Key>in/plain</Key><LastModified>2026-11-02T00:00:00.000Z</LastModified>"
+    "<Size>7</Size></Contents>"
+    "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+    "</ListBucketResult>";
+
+TEST_F(S3ClientTest, ListObjectsV2AsksForUrlEncodedKeysAfterStartAfter) {
+  http.script = {reply(200, kListPage)};
+  ListObjectsRequest request;
+  request.prefix = "in/";
+  request.start_after = "in/0 a+b";
+  request.max_keys = 3;
+  auto page = list(request);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(http.requests.size(), 1u);
+  EXPECT_EQ(http.requests[0].method, "GET");
+  EXPECT_EQ(http.requests[0].url,
+            "https://s3.us-east-1.amazonaws.com/bkt?list-type=2&encoding-type=url&max-keys=3"
+            "&prefix=in%2F&start-after=in%2F0%20a%2Bb");
+  EXPECT_TRUE(find_header(http.requests[0].headers, "Authorization").has_value());
+  ASSERT_EQ(page->objects.size(), 3u);
+  EXPECT_EQ(page->objects[0].key, "in/a b+c.gz");
+  EXPECT_EQ(page->objects[0].etag, "\"abc\"");
+  EXPECT_EQ(page->objects[0].size, 12u);
+  EXPECT_EQ(page->objects[0].last_modified, parse_iso8601("2026-11-01T10:00:00Z").value());
+  EXPECT_EQ(page->objects[1].key, "in/\xc3\xa9t\xc3\xa9\nline&amp");
+  EXPECT_EQ(page->objects[1].last_modified, parse_iso8601("2026-11-01T11:00:00.500Z").value());
+  EXPECT_EQ(page->objects[2].key, "in/plain");
+  EXPECT_TRUE(page->truncated);
+  EXPECT_EQ(page->next_continuation_token, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+}
+
+TEST_F(S3ClientTest, ListObjectsV2ContinuesWithTheTokenAlone) {
+  http.script = {reply(200, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                            "</ListBucketResult>")};
+  ListObjectsRequest request;
+  request.start_after = "ignored once a token is given";
+  request.continuation_token = "a/b+c=";
+  auto page = list(request);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(http.requests[0].url,
+            "https://s3.us-east-1.amazonaws.com/bkt?list-type=2&encoding-type=url&max-keys=1000"
+            "&continuation-token=a%2Fb%2Bc%3D");
+  EXPECT_TRUE(page->objects.empty());
+  EXPECT_FALSE(page->truncated);
+}
+
+TEST_F(S3ClientTest, ListObjectsV2VirtualHostedAddressesTheBucketInTheHost) {
+  addressing.path_style = false;
+  http.script = {reply(200, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                            "</ListBucketResult>")};
+  ASSERT_TRUE(list(ListObjectsRequest{}).ok());
+  EXPECT_EQ(http.requests[0].url, "https://bkt.s3.us-east-1.amazonaws.com/"
+                                  "?list-type=2&encoding-type=url&max-keys=1000");
+}
+
+TEST_F(S3ClientTest, ListObjectsV2RefusalIsNotRetriedAndNamesTheListing) {
+  http.script = {reply(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
+                            "</Error>")};
+  ListObjectsRequest request;
+  request.prefix = "in/";
+  auto page = list(request);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(http.requests.size(), 1u);
+  EXPECT_NE(page.error().message.find("cannot list s3://bkt/in/: AccessDenied"), std::string::npos)
+      << page.error().message;
+}
+
+TEST_F(S3ClientTest, ListObjectsV2ServerErrorsAreRetried) {
+  http.script = {reply(503), reply(200, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                                        "</ListBucketResult>")};
+  ASSERT_TRUE(list(ListObjectsRequest{}).ok());
+  EXPECT_EQ(http.requests.size(), 2u);
+}
+
+TEST(ParseListObjectsV2Test, RefusesWhatCannotBeFollowed) {
+  EXPECT_FALSE(parse_list_objects_v2("<Error><Code>x</Code></Error>").ok());
+  // Truncated without a token: no next page could be asked for.
+  EXPECT_FALSE(
+      parse_list_objects_v2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>")
+          .ok());
+  EXPECT_FALSE(parse_list_objects_v2("<ListBucketResult><EncodingType>url</EncodingType>"
+                                     "<Contents><Key>bad%zz</Key></Contents></ListBucketResult>")
+                   .ok());
+  EXPECT_FALSE(parse_list_objects_v2("<ListBucketResult><Contents><Key>k</Key>"
+                                     "<LastModified>yesterday</LastModified></Contents>"
+                                     "</ListBucketResult>")
+                   .ok());
+  // Without EncodingType the keys are taken as they are.
+  auto raw = parse_list_objects_v2(
+      "<ListBucketResult><Contents><Key>a+b%41</Key></Contents></ListBucketResult>");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->objects[0].key, "a+b%41");
 }
 
 } // namespace
