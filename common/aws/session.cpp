@@ -36,4 +36,13 @@ std::string Session::credentials_source() const {
   return source_label(credentials_->name(), credentials_->setup());
 }
 
+Result<S3Session> open_s3_session(const Environment& env, const Clock& clock,
+                                  HttpClientFactory http, CredentialCheck check, bool path_style) {
+  auto session = Session::open(env, clock, std::move(http), "", check);
+  if (!session.ok()) return session.error();
+  auto addressing = resolve_s3_addressing(env, session->region(), path_style);
+  if (!addressing.ok()) return addressing.error();
+  return S3Session{std::move(*session), std::move(*addressing)};
+}
+
 } // namespace c42::aws

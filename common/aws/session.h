@@ -6,6 +6,7 @@
 
 #include "common/aws/aws_call.h"
 #include "common/aws/credentials.h"
+#include "common/aws/endpoints.h"
 #include "common/environment.h"
 
 #include <memory>
@@ -49,5 +50,15 @@ private:
   std::string region_;
   const Clock* clock_;
 };
+
+// A session with S3's addressing settled: what a tool reading S3 opens
+// first (AWS_S3_ENDPOINT, --path-style; see resolve_s3_addressing).
+struct S3Session {
+  Session session;
+  S3Addressing addressing;
+};
+
+Result<S3Session> open_s3_session(const Environment& env, const Clock& clock,
+                                  HttpClientFactory http, CredentialCheck check, bool path_style);
 
 } // namespace c42::aws

@@ -65,6 +65,14 @@ aws::ListObjectsPage page(std::vector<aws::S3ListedObject> objects, const std::s
   return p;
 }
 
+// One last page of these keys, modified at object()'s default time.
+aws::ListObjectsPage page_of(const std::vector<std::string>& keys) {
+  std::vector<aws::S3ListedObject> objects;
+  for (const auto& k : keys)
+    objects.push_back(object(k));
+  return page(objects);
+}
+
 class ListerTest : public testing::Test {
 protected:
   ListerTest() : source(out) { config.listing = S3Listing{"exports", "2026/"}; }
@@ -130,10 +138,7 @@ TEST_F(ListerTest, KeysWithSpacesAndUnicodeAreWrittenLiterallyAndReadBackBySFetc
   // In S3's order, UTF-8 binary.
   const std::vector<std::string> keys = {"2026/a b+c%20.gz", "2026/cr\rinside",
                                          "2026/\xc3\xa9t\xc3\xa9 \xe2\x80\xa8.gz"};
-  std::vector<aws::S3ListedObject> objects;
-  for (const auto& k : keys)
-    objects.push_back(object(k));
-  source.pages.push_back(page(objects));
+  source.pages.push_back(page_of(keys));
   EXPECT_EQ(list(), Outcome::kOk);
   auto out = lines();
   ASSERT_EQ(out.size(), keys.size());
@@ -161,10 +166,7 @@ TEST_F(ListerTest, MessageLinesCarryEveryKeyExactlyAndNumberTheListing) {
   config.output = ListOutput::kMessages;
   const std::vector<std::string> keys = {"2026/\"quoted\" \\ \xe2\x80\xa9", "2026/a",
                                          "2026/line\nfeed", "2026/trailing\r"};
-  std::vector<aws::S3ListedObject> objects;
-  for (const auto& k : keys)
-    objects.push_back(object(k));
-  source.pages.push_back(page(objects));
+  source.pages.push_back(page_of(keys));
   EXPECT_EQ(list(), Outcome::kOk);
   auto out = lines();
   ASSERT_EQ(out.size(), keys.size());

@@ -1,7 +1,6 @@
 // s3-fetch: read the S3 objects that `message` lines (or s3:// references)
 // announce, and write their lines as records framed by begin/end lines
 // (c42-stream(7)).
-#include "common/aws/endpoints.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/stream.h"
@@ -15,22 +14,17 @@ namespace c42::s3_fetch {
 Outcome run(const Config& config) {
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), "",
-                                    aws::credential_check(config.check_only));
-  if (!session.ok()) {
-    tool::error(session.error().message);
-    return Outcome::kConfig;
-  }
-  auto addressing = aws::resolve_s3_addressing(env, session->region(), config.path_style);
-  if (!addressing.ok()) {
-    tool::error(addressing.error().message);
+  auto s3 = aws::open_s3_session(env, clock, CurlHttpClient::factory(),
+                                 aws::credential_check(config.check_only), config.path_style);
+  if (!s3.ok()) {
+    tool::error(s3.error().message);
     return Outcome::kConfig;
   }
   if (config.check_only) return Outcome::kOk;
 
   tool::handle_termination();
-  const aws::Session& s = *session;
-  const aws::S3Addressing& a = *addressing;
+  const aws::Session& s = s3->session;
+  const aws::S3Addressing& a = s3->addressing;
   ObjectSourceFactory sources = [&s, &a, &config] {
     auto http = std::make_unique<CurlHttpClient>();
     auto context = s.context(http.get(), "s3");

@@ -1,7 +1,6 @@
 // s3-list: list an S3 prefix with ListObjectsV2 and write one line per
 // object for s3-fetch (c42-stream(7)); with --commit, advance the listing's
 // checkpoint from the end lines that come back through the pipeline.
-#include "common/aws/endpoints.h"
 #include "common/aws/session.h"
 #include "common/curl_http.h"
 #include "common/stream.h"
@@ -64,15 +63,10 @@ Outcome run(const Config& config) {
   if (config.commit) return commit(config);
   SystemClock clock;
   ProcessEnvironment env;
-  auto session = aws::Session::open(env, clock, CurlHttpClient::factory(), "",
-                                    aws::credential_check(config.check_only));
-  if (!session.ok()) {
-    tool::error(session.error().message);
-    return Outcome::kConfig;
-  }
-  auto addressing = aws::resolve_s3_addressing(env, session->region(), config.path_style);
-  if (!addressing.ok()) {
-    tool::error(addressing.error().message);
+  auto s3 = aws::open_s3_session(env, clock, CurlHttpClient::factory(),
+                                 aws::credential_check(config.check_only), config.path_style);
+  if (!s3.ok()) {
+    tool::error(s3.error().message);
     return Outcome::kConfig;
   }
   if (config.check_only) {
@@ -95,11 +89,11 @@ Outcome run(const Config& config) {
 
   tool::handle_termination();
   auto http = std::make_unique<CurlHttpClient>();
-  auto context = session->context(http.get(), "s3");
+  auto context = s3->session.context(http.get(), "s3");
   context.timeouts = config.network.timeouts;
   context.retry = config.network.retry;
   context.cancelled = tool::termination_requested;
-  S3ObjectLister source(std::move(http), context, *addressing);
+  S3ObjectLister source(std::move(http), context, s3->addressing);
   LineWriter out(STDOUT_FILENO);
   Lister lister(list, source, out, tool::stderr_report(), tool::termination_requested);
   return lister.run();
