@@ -5,10 +5,14 @@ references, the whole pipeline (scripts/c42-ship against moto_server and a
 light Log Analytics sink) and each tool alone on prepared stream files, and
 prints CPU seconds (user+sys from wait4, our processes only), wall seconds,
 records/s, uncompressed MB/s and peak RSS, with the whole pipeline's CPU
-against zcat's as the headline. Everything listens on 127.0.0.1; every
+against zcat's as the headline. Then, unless --no-python, it runs the
+design c42-ship replaces (bench/python_baseline.py) over the same objects,
+moto and sink, and sets records/s side by side in a second headline.
+Everything listens on 127.0.0.1; every
 process started here is stopped by its PID.
 
-    bench/run [--events N] [--objects N] [--seed S] [--data DIR] [--scale [100]]
+    bench/run [--events N] [--objects N] [--seed S] [--data DIR] [--no-python]
+              [--scale [100]]
 """
 
 import argparse
@@ -269,6 +273,35 @@ def whole_pipeline(build, p, manifest, workdir, expect_rows=None):
     return m, notes
 
 
+def python_baseline(p, manifest, workdir, records):
+    """bench/python_baseline.py, the original design, over a fresh queue
+    announcing every object once; returns (Measured, notes). It sends one
+    row per line (it does not split long lines as c42-transform does), so
+    the sink must receive exactly the data's records."""
+    queue = p.announce(manifest)
+    env = dict(p.env, SQS_QUEUE_URL=queue)
+    out = os.path.join(workdir, "python-baseline.out")
+    before_sink, before_cpu = p.sink.counts(), p.cpu()
+    m = run_measured("python baseline (original)",
+                     [sys.executable, os.path.join(ROOT, "bench", "python_baseline.py")],
+                     stdout=out, env=env)
+    after_sink, after_cpu = p.sink.counts(), p.cpu()
+    rows = after_sink["rows"] - before_sink["rows"]
+    left = p.queue_depth(queue)
+    notes = ["peers' CPU in the Python run (not counted): moto %.2f s, sink %.2f s" % (
+                 after_cpu["moto"] - before_cpu["moto"], after_cpu["sink"] - before_cpu["sink"]),
+             "sink received %d rows in %d posts from the Python baseline (one per line; "
+             "c42-ship splits lines over its field limit); messages left on the queue: %d" % (
+                 rows, after_sink["requests"] - before_sink["requests"], left)]
+    with open(out) as f:
+        notes.append(" ".join(f.read().split()))
+    if rows != records:
+        notes.append("WARNING: the data has %d records, the Python baseline delivered %d"
+                     % (records, rows))
+    m.valid = m.status == 0 and left == 0 and rows == records
+    return m, notes
+
+
 def stages_alone(build, p, manifest, workdir):
     """Each tool on its own: s3-fetch from moto into a file, c42-transform
     from that file into another, la-post from that one to the sink.
@@ -335,6 +368,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--data", help="keep generated data here and reuse it in later runs "
                         "(default: a temporary directory, removed at the end)")
+    parser.add_argument("--no-python", action="store_true",
+                        help="do not run the Python baseline (bench/python_baseline.py)")
     parser.add_argument("--scale", type=int, nargs="?", const=10, choices=[10, 100],
                         help="also run zcat and the whole pipeline at 10x the events "
                         "(--scale 100: at 10x and 100x; long, and needs disk)")
@@ -351,6 +386,8 @@ def main():
             refs, ref_notes = references(data_dir, manifest)
             alone, rows, stage_notes = stages_alone(build, p, manifest, workdir)
             whole, whole_notes = whole_pipeline(build, p, manifest, workdir, rows)
+            if not args.no_python:
+                python, python_notes = python_baseline(p, manifest, workdir, t["records"])
         finally:
             p.stop()
         zcat = refs[0].cpu
@@ -363,11 +400,21 @@ def main():
                           max(m.status for m in alone))
         print(row(summed, t, zcat))
         print(row(whole, t, zcat))
-        for note in ref_notes + stage_notes + whole_notes:
+        if not args.no_python:
+            print(row(python, t, zcat))
+        for note in ref_notes + stage_notes + whole_notes + (
+                [] if args.no_python else python_notes):
             print("  " + note)
         print("headline: whole pipeline %.2f CPU s = %.2f x zcat (%.2f s) on the same %d events%s"
               % (whole.cpu, whole.cpu / zcat, zcat, t["records"],
                  "" if whole.valid else " -- NOT VALID: the run did not deliver everything"))
+        if not args.no_python:
+            print("headline: records/s c42-ship %.0f = %.2f x the Python baseline (%.0f); "
+                  "CPU: c42-ship %.2f s, Python %.2f s%s" % (
+                      t["records"] / whole.wall, python.wall / whole.wall,
+                      t["records"] / python.wall, whole.cpu, python.cpu,
+                      "" if whole.valid and python.valid
+                      else " -- NOT VALID: a run did not deliver everything"))
         if args.scale:
             scale(args, build, data_base, workdir, (t, zcat, whole))
     finally:

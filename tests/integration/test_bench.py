@@ -3,10 +3,12 @@ deterministic and as awkward as bench/README.md says, and a run measures
 every row of its table and delivers everything. Figures are never asserted,
 only that they were measured on a run that shipped every line."""
 
+import base64
 import gzip
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 import dataset  # noqa: E402
+import peers  # noqa: E402
 from tools import BIN_DIR, SOURCE_DIR  # noqa: E402
 
 sys.path.insert(0, os.path.join(SOURCE_DIR, "bench"))
@@ -62,6 +65,58 @@ class Data(unittest.TestCase):
         self.assertTrue(all(50000 <= n <= 200000 for n in long), long)
 
 
+class PythonBaseline(peers.MotoCase):
+    """bench/python_baseline.py, the design c42-ship replaces, against the
+    strict Log Analytics stand-in: its figures only mean something if it
+    signs as Microsoft documents and delivers every line as c42-ship does."""
+
+    WITH_LA = True
+
+    def run_baseline(self, queue, **overrides):
+        env = dict(os.environ, **self.env, **self.la.tool_env(), SQS_QUEUE_URL=queue,
+                   LA_LOG_TYPE="Code42Baseline")
+        env.update(overrides)
+        return subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "bench",
+                                                            "python_baseline.py")],
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    def test_delivers_every_line_signed_and_empties_the_queue(self):
+        bucket, queue = dataset.new_bucket_and_queue(self.s3, self.sqs)
+        # gzip, multi-member gzip, plain and gzip again; 1,200 lines, so
+        # several 500-record posts per object.
+        published = dataset.publish(self.s3, self.sqs, queue, bucket, 4, lines_per_object=300)
+        # An S3 event notification whose key is form-URL-encoded.
+        key = "code42/exports/my file.json"
+        self.s3.put_object(Bucket=bucket, Key=key, Body='{"x":"\u00e9 \u2028"}\n{"y":2}'.encode())
+        published[key] = ['{"x":"\u00e9 \u2028"}', '{"y":2}']
+        self.sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"Records": [{
+            "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "eventTime": "2026-11-25T02:00:00.000Z",
+            "s3": {"bucket": {"name": bucket}, "object": {"key": "code42/exports/my+file.json"}}}]}))
+        before = len(self.la.records())
+        r = self.run_baseline(queue)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("messages deleted 5 messages kept 0", r.stdout)
+        got = {}
+        for rec in self.la.records()[before:]:
+            self.assertEqual(rec["Bucket_Name"], bucket)
+            got.setdefault(rec["Key"], []).append(rec["Raw_Data"])
+            self.assertEqual(rec["Actual_Time"], "2026-11-25T02:00:00.000Z" if rec["Key"] == key
+                             else "2026-11-25T01:00:00Z")
+        self.assertEqual(got, published)
+        self.assertEqual(self.queue_counts(queue), (0, 0))
+
+    def test_a_refused_post_keeps_the_message(self):
+        bucket, queue = dataset.new_bucket_and_queue(self.s3, self.sqs)
+        dataset.publish(self.s3, self.sqs, queue, bucket, 1, lines_per_object=10)
+        wrong_key = base64.b64encode(b"not the workspace's key").decode()
+        r = self.run_baseline(queue, LA_SHARED_KEY=wrong_key)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("messages deleted 0 messages kept 1", r.stdout)
+        self.assertNotIn(wrong_key, r.stdout + r.stderr)
+        self.assertEqual(self.queue_counts(queue), (0, 1))  # hidden until its timeout
+
+
 class Run(unittest.TestCase):
     def test_a_small_run_measures_every_row_and_delivers_everything(self):
         env = dict(os.environ, C42_BUILD_DIR=BIN_DIR)
@@ -71,15 +126,36 @@ class Run(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout
         for name in ["zcat", "s3-fetch (alone", "c42-transform (alone", "la-post (alone",
-                     "c42-ship (whole pipeline)"]:
+                     "c42-ship (whole pipeline)", "python baseline (original)"]:
             rows = [line for line in out.splitlines() if line.startswith(name)]
             self.assertEqual(len(rows), 1, out)
             self.assertEqual(rows[0].split()[-1], "0", rows[0])  # exit status
-        self.assertIn("messages left on the queue: 0", out)
+            cpu, _, wall, per_s = (float(x) for x in rows[0][32:].split()[:4])
+            if name in ("c42-ship (whole pipeline)", "python baseline (original)"):
+                self.assertGreater(cpu, 0, rows[0])  # zcat's may round to 0.00
+            if wall >= 1:  # printed to 0.01 s, so shorter walls are too coarse to check
+                self.assertAlmostEqual(per_s, 600 / wall, delta=600 / wall * 0.01 + 1, msg=rows[0])
+        self.assertEqual(out.count("messages left on the queue: 0"), 2, out)
+        self.assertIn("sink received 600 rows in 3 posts from the Python baseline", out)
+        self.assertIn("python baseline: elapsed", out)
         self.assertNotIn("WARNING", out)
-        headline = out.strip().splitlines()[-1]
-        self.assertTrue(headline.startswith("headline: whole pipeline"), out)
-        self.assertNotIn("NOT VALID", headline)
+        first, second = out.strip().splitlines()[-2:]
+        self.assertTrue(first.startswith("headline: whole pipeline"), out)
+        self.assertNotIn("NOT VALID", first)
+        m = re.match(r"headline: records/s c42-ship (\d+) = ([\d.]+) x the Python baseline "
+                     r"\((\d+)\); CPU: c42-ship ([\d.]+) s, Python ([\d.]+) s$", second)
+        self.assertIsNotNone(m, second)
+        ours, ratio, theirs = int(m.group(1)), float(m.group(2)), int(m.group(3))
+        self.assertAlmostEqual(ratio, ours / theirs, delta=0.01 + ratio * 0.01)
+
+    def test_no_python_leaves_the_baseline_out(self):
+        env = dict(os.environ, C42_BUILD_DIR=BIN_DIR)
+        r = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "bench", "suite.py"),
+                            "--events", "200", "--objects", "1", "--no-python"],
+                           env=env, capture_output=True, text=True, timeout=240)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("python", r.stdout.lower())
+        self.assertTrue(r.stdout.strip().splitlines()[-1].startswith("headline: whole pipeline"))
 
 
 if __name__ == "__main__":
