@@ -756,7 +756,7 @@ BIG_BLOCK = 16 << 10
 BIG_FILLER = bytes(range(0x41, 0x5b)) * (BIG_BLOCK // 26 + 1)
 # Peak RSS each tool may reach shipping it, in MiB: the bounds README.md
 # documents (see "Bounded memory"), which hold whatever the object's size.
-RSS_BOUND_MIB = {"sqs-poll": 32, "s3-fetch": 64, "c42-transform": 32, "la-post": 256,
+RSS_BOUND_MIB = {"sqs-poll": 32, "s3-fetch": 64, "c42-transform": 32, "la-post": 64,
                  "sqs-ack": 32}
 
 

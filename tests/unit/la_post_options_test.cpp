@@ -147,7 +147,8 @@ TEST(LaPostOptionsTest, FlagsOfTheOtherApiAreMistakesItsVariablesAreNot) {
 }
 
 TEST(LaPostOptionsTest, ChunkBytesFollowTheApi) {
-  EXPECT_EQ(parse({}, collector_env())->post.chunk_bytes, 30000000u);
+  EXPECT_EQ(parse({}, collector_env())->post.chunk_bytes, 2000000u);
+  EXPECT_EQ(parse({}, ingestion_env())->post.chunk_bytes, 1000000u);
   EXPECT_EQ(parse({"--chunk-bytes", "30000000"}, collector_env())->post.chunk_bytes, 30000000u);
   EXPECT_EQ(parse({"--chunk-bytes", "500000"}, ingestion_env())->post.chunk_bytes, 500000u);
   expect_error(parse({"--chunk-bytes", "1000001"}, ingestion_env()), ErrorKind::kUsage,
@@ -224,7 +225,7 @@ TEST(LaPostOptionsTest, OutputNeedsNoCredentialsOrEndpoint) {
   EXPECT_EQ(collector->api, Api::kDataCollector);
   EXPECT_TRUE(collector->post.dry_run);
   EXPECT_EQ(collector->post.dry_run_target, "bodies.ndjson");
-  EXPECT_EQ(collector->post.chunk_bytes, la::kDataCollectorMaxBodyBytes);
+  EXPECT_EQ(collector->post.chunk_bytes, 2000000u);
 
   auto ingestion = parse({"--api", "ingestion", "--output", "bodies.ndjson"});
   ASSERT_TRUE(ingestion.ok()) << ingestion.error().message;
