@@ -6,7 +6,10 @@ nothing a test relies on: tests/standins/la_standin.py is the strict peer.
 
 Rows are counted by the member every c42-transform row starts with; inside a
 JSON string that text would have its quotes escaped, so it cannot be miscounted.
-GET /stats answers the counters as JSON.
+GET /stats answers the counters as JSON, with the time of the last
+accepted post (last_post_at, seconds since the epoch): the benchmark's
+runs end with a long poll on the empty queue, and this says when the
+delivering was done.
 
     bench/la_sink.py --port-file FILE
 """
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROW_START = b'{"Bucket_Name":'
@@ -34,6 +38,7 @@ class Sink(BaseHTTPRequestHandler):
             if ok:
                 counts["bytes"] += len(body)
                 counts["rows"] += body.count(ROW_START)
+                counts["last_post_at"] = time.time()
             else:
                 counts["refused"] += 1
         self.answer(200 if ok else 403, b"")
@@ -60,7 +65,7 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     server.daemon_threads = True
     server.lock = threading.Lock()
-    server.counts = {"requests": 0, "bytes": 0, "rows": 0, "refused": 0}
+    server.counts = {"requests": 0, "bytes": 0, "rows": 0, "refused": 0, "last_post_at": 0.0}
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))

@@ -251,18 +251,21 @@ def whole_pipeline(build, p, manifest, workdir, expect_rows=None):
     with open(config, "w") as f:
         f.write("SQS_QUEUE_URL=%s\nC42_BIN_DIR=%s\n" % (queue, build))
     before_sink, before_cpu = p.sink.counts(), p.cpu()
+    started = time.time()
     m = run_measured("c42-ship (whole pipeline)",
                      [os.path.join(ROOT, "scripts", "c42-ship"), "--config", config,
                       "--budget", "3600"],
                      stdout=os.path.join(workdir, "c42-ship.out"), env=p.env, watch_children=True)
     after_sink, after_cpu = p.sink.counts(), p.cpu()
     rows = after_sink["rows"] - before_sink["rows"]
+    m.delivered_wall = delivered_after(after_sink, started)
     notes = ["peak RSS in the whole run (MB): " + ", ".join(
                  "%s %.1f" % (n, m.tree_rss[n] / 1024) for n in STAGES if n in m.tree_rss),
              "peers' CPU in the whole run (not counted): moto %.2f s, sink %.2f s" % (
                  after_cpu["moto"] - before_cpu["moto"], after_cpu["sink"] - before_cpu["sink"]),
              "sink received %d rows in %d posts; messages left on the queue: %d" % (
-                 rows, after_sink["requests"] - before_sink["requests"], p.queue_depth(queue))]
+                 rows, after_sink["requests"] - before_sink["requests"], p.queue_depth(queue)),
+             delivered_note(m)]
     with open(os.path.join(workdir, "c42-ship.out")) as f:
         notes.append("c42-ship: " + " ".join(f.read().split()))
     if expect_rows is not None and rows != expect_rows:
@@ -271,6 +274,19 @@ def whole_pipeline(build, p, manifest, workdir, expect_rows=None):
     left = p.queue_depth(queue)
     m.valid = m.status == 0 and left == 0 and expect_rows in (None, rows)
     return m, notes
+
+
+def delivered_after(sink_counts, started):
+    """Seconds from a run's start to the last post the sink accepted."""
+    # Never 0, which a rate would divide by: a run that delivered nothing
+    # is marked not valid anyway.
+    return max(1e-3, sink_counts["last_post_at"] - started)
+
+
+def delivered_note(m):
+    return ("%s: last row delivered %.2f s after the start; the rest of its %.2f s is the "
+            "last receive's long poll on the empty queue and the shutdown"
+            % (m.name, m.delivered_wall, m.wall))
 
 
 def python_baseline(p, manifest, workdir, records):
@@ -282,17 +298,20 @@ def python_baseline(p, manifest, workdir, records):
     env = dict(p.env, SQS_QUEUE_URL=queue)
     out = os.path.join(workdir, "python-baseline.out")
     before_sink, before_cpu = p.sink.counts(), p.cpu()
+    started = time.time()
     m = run_measured("python baseline (original)",
                      [sys.executable, os.path.join(ROOT, "bench", "python_baseline.py")],
                      stdout=out, env=env)
     after_sink, after_cpu = p.sink.counts(), p.cpu()
     rows = after_sink["rows"] - before_sink["rows"]
+    m.delivered_wall = delivered_after(after_sink, started)
     left = p.queue_depth(queue)
     notes = ["peers' CPU in the Python run (not counted): moto %.2f s, sink %.2f s" % (
                  after_cpu["moto"] - before_cpu["moto"], after_cpu["sink"] - before_cpu["sink"]),
              "sink received %d rows in %d posts from the Python baseline (one per line; "
              "c42-ship splits lines over its field limit); messages left on the queue: %d" % (
-                 rows, after_sink["requests"] - before_sink["requests"], left)]
+                 rows, after_sink["requests"] - before_sink["requests"], left),
+             delivered_note(m)]
     with open(out) as f:
         notes.append(" ".join(f.read().split()))
     if rows != records:
@@ -410,9 +429,13 @@ def main():
                  "" if whole.valid else " -- NOT VALID: the run did not deliver everything"))
         if not args.no_python:
             print("headline: records/s c42-ship %.0f = %.2f x the Python baseline (%.0f); "
+                  "to the last row delivered: c42-ship %.0f = %.2f x (%.0f); "
                   "CPU: c42-ship %.2f s, Python %.2f s%s" % (
                       t["records"] / whole.wall, python.wall / whole.wall,
-                      t["records"] / python.wall, whole.cpu, python.cpu,
+                      t["records"] / python.wall,
+                      t["records"] / whole.delivered_wall,
+                      python.delivered_wall / whole.delivered_wall,
+                      t["records"] / python.delivered_wall, whole.cpu, python.cpu,
                       "" if whole.valid and python.valid
                       else " -- NOT VALID: a run did not deliver everything"))
         if args.scale:

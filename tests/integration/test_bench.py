@@ -143,10 +143,18 @@ class Run(unittest.TestCase):
         self.assertTrue(first.startswith("headline: whole pipeline"), out)
         self.assertNotIn("NOT VALID", first)
         m = re.match(r"headline: records/s c42-ship (\d+) = ([\d.]+) x the Python baseline "
+                     r"\((\d+)\); to the last row delivered: c42-ship (\d+) = ([\d.]+) x "
                      r"\((\d+)\); CPU: c42-ship ([\d.]+) s, Python ([\d.]+) s$", second)
         self.assertIsNotNone(m, second)
-        ours, ratio, theirs = int(m.group(1)), float(m.group(2)), int(m.group(3))
-        self.assertAlmostEqual(ratio, ours / theirs, delta=0.01 + ratio * 0.01)
+        for at in (1, 4):
+            ours, ratio, theirs = (int(m.group(at)), float(m.group(at + 1)),
+                                   int(m.group(at + 2)))
+            self.assertAlmostEqual(ratio, ours / theirs, delta=0.01 + ratio * 0.01)
+        # The last row arrives before the run ends, which waits out a last
+        # long poll on the empty queue.
+        self.assertGreater(int(m.group(4)), int(m.group(1)))
+        self.assertGreater(int(m.group(6)), int(m.group(3)))
+        self.assertRegex(out, r"c42-ship \(whole pipeline\): last row delivered [\d.]+ s after")
 
     def test_no_python_leaves_the_baseline_out(self):
         env = dict(os.environ, C42_BUILD_DIR=BIN_DIR)
