@@ -248,6 +248,15 @@ void add_aws_footer(CLI::App& app, const std::string& endpoint_variable) {
              "(1).");
 }
 
+void add_s3_options(CLI::App& app, bool& path_style, NetworkOptions& network, bool& check) {
+  app.add_flag("--path-style", path_style,
+               "Address buckets in the path (https://host/bucket/key) instead of the host "
+               "name. Implied for IP-address endpoints and by AWS_S3_FORCE_PATH_STYLE=true.");
+  add_network_options(app, network);
+  add_check_config(app, check);
+  add_aws_footer(app, "AWS_ENDPOINT_URL_S3");
+}
+
 void add_check_config(CLI::App& app, bool& check) {
   app.add_flag("--check-config", check,
                "Check the options, settings and secrets, then exit without reading input or "

@@ -104,6 +104,10 @@ Result<NetworkLimits> network_limits(const NetworkOptions& options);
 // and endpoint come from, and its man page.
 void add_aws_footer(CLI::App& app, const std::string& endpoint_variable);
 
+// --path-style, then what every tool that reads S3 ends its options with:
+// the network options, --check-config and the AWS footer.
+void add_s3_options(CLI::App& app, bool& path_style, NetworkOptions& network, bool& check);
+
 // A usage error (kind kUsage) with this message.
 Error usage(std::string message);
 

@@ -41,12 +41,7 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
                  "that limit fails its object.")
       ->check(tool::whole_number(1024, kMaxStreamLineBytes))
       ->capture_default_str();
-  app.add_flag("--path-style", config.path_style,
-               "Address buckets in the path (https://host/bucket/key) instead of the host "
-               "name. Implied for IP-address endpoints and by AWS_S3_FORCE_PATH_STYLE=true.");
-  tool::add_network_options(app, network);
-  tool::add_check_config(app, config.check_only);
-  tool::add_aws_footer(app, "AWS_ENDPOINT_URL_S3");
+  tool::add_s3_options(app, config.path_style, network, config.check_only);
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
 

@@ -60,12 +60,7 @@ Result<Config> parse_options(int argc, char** argv, const Environment&) {
   app.add_flag("--commit", config.commit,
                "Read the pipeline's end lines on standard input and move the checkpoint past "
                "every object delivered, up to the first that was not.");
-  app.add_flag("--path-style", config.path_style,
-               "Address buckets in the path (https://host/bucket) instead of the host name. "
-               "Implied for IP-address endpoints and by AWS_S3_FORCE_PATH_STYLE=true.");
-  tool::add_network_options(app, network);
-  tool::add_check_config(app, config.check_only);
-  tool::add_aws_footer(app, "AWS_ENDPOINT_URL_S3");
+  tool::add_s3_options(app, config.path_style, network, config.check_only);
   Status parsed = tool::parse(app, argc, argv);
   if (!parsed.ok()) return parsed.error();
 
