@@ -20,11 +20,11 @@ size_t base64_length(size_t bytes) {
 }
 
 // Part boundaries (end offsets) such that each part's decoded Raw_Data holds
-// at most max_value bytes (an invalid byte decodes to the 3-byte U+FFFD) and
-// its raw bytes at most max_raw.
-std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t max_raw) {
+// at most max_value bytes (an invalid byte decodes to the 3-byte U+FFFD) and,
+// for a line that is not valid UTF-8, the base64 of its raw bytes fits too.
+std::vector<size_t> cut_points(std::string_view line, size_t max_value, bool valid_utf8) {
   std::vector<size_t> ends;
-  if (max_raw == max_value && is_valid_utf8(line)) {
+  if (valid_utf8) {
     // Valid UTF-8 decodes to itself: each part ends at the last character
     // boundary within reach, found by stepping back over continuation bytes.
     for (size_t start = 0; line.size() - start > max_value;) {
@@ -37,6 +37,7 @@ std::vector<size_t> cut_points(std::string_view line, size_t max_value, size_t m
     ends.push_back(line.size());
     return ends;
   }
+  const size_t max_raw = max_value / 4 * 3;
   size_t start = 0, value = 0;
   for (size_t i = 0; i < line.size();) {
     size_t n = utf8_sequence_length(line, i);
@@ -112,6 +113,13 @@ void append_base64_member(std::string& out, std::string_view bytes) {
   out += ",\"Raw_Data_Base64\":\"";
   out += base64_encode(bytes);
   out += '"';
+}
+
+// A source record from another producer (or with line_b64), read in full.
+Result<SourceRecord> source_record_from_line(std::string_view line) {
+  auto value = parse_json_object(line);
+  if (!value.ok()) return value.error();
+  return source_record_from_json(*value);
 }
 
 } // namespace
@@ -243,9 +251,7 @@ void Transformer::append_parts(const SourceRecord& record, const std::string& pr
                                bool valid_utf8, std::string& out) {
   const size_t max = config_.max_field_bytes;
   const std::string_view line = record.line;
-  // Raw bytes per part such that their base64 fits too.
-  const size_t max_raw = valid_utf8 ? max : max / 4 * 3;
-  std::vector<size_t> ends = cut_points(line, max, max_raw);
+  std::vector<size_t> ends = cut_points(line, max, valid_utf8);
   // With row ids the prefix already holds the Record_Id.
   std::string id_prefix = prefix;
   if (!config_.row_id) append_record_id(id_prefix, record);
@@ -293,20 +299,19 @@ Outcome run_transform(const TransformConfig& config, const Clock& clock, LineRea
   handlers.overlong = skip_record;
   handlers.record = [&](std::string_view line) {
     SourceRecordView scanned;
-    Result<SourceRecord> record = make_error("");
-    if (scan_source_record(line, &scanned)) {
+    const bool ours = scan_source_record(line, &scanned);
+    if (ours) {
       rows.clear();
       if (transformer.transform(scanned, rows)) {
         (void)out.write_lines(rows);
         return Status::success();
       }
-      // A long line (it may need splitting) or a time to read from it: the
-      // full mapper takes the decoded record, which needs no parser.
-      record = decode_source_record(scanned);
-    } else {
-      auto value = parse_json_object(line);
-      record = value.ok() ? source_record_from_json(*value) : Result<SourceRecord>(value.error());
     }
+    // Another producer's record goes through the parser; one of ours that
+    // the hot path declines (a time to read from the line) is decoded, which
+    // needs none.
+    Result<SourceRecord> record =
+        ours ? Result<SourceRecord>(decode_source_record(scanned)) : source_record_from_line(line);
     if (!record.ok()) {
       skip_record(input.where() + ": " + record.error().message);
       return Status::success();

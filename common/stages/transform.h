@@ -106,9 +106,9 @@ public:
   void transform(const SourceRecord& record, std::string& out);
   // The hot path, for a record scan_source_record accepted: appends its row
   // byte for byte as transform() would for the same record, copying the
-  // escaped strings as they are. Only a whole row without Event_Time is
-  // written here; for anything else it returns false, writes nothing, and
-  // transform() is the one to call.
+  // escaped strings as they are, a long line cut in its escaped form. With
+  // a time field (Event_Time, read from the line) it returns false, writes
+  // nothing, and transform() is the one to call.
   bool transform(const SourceRecordView& record, std::string& out);
   const TransformStats& stats() const { return stats_; }
 
